@@ -1,0 +1,49 @@
+// The demo business server: a small HTTP service that keeps a counter per session in
+// shared memory and serves under the hot-upgrade protocol through the SDK.
+//   GET /s/<id>   count one hit of session <id>; answers {"session","count","version","slot"}
+//   GET /version  which version and slot answered
+import type http from 'node:http';
+import { attachShared, serveHot } from '../sdk/index.ts';
+import { readSlotConfig } from '../sdk/config.ts';
+import { ENV } from '../sdk/constants.ts';
+import { SessionTable, regionBytes } from './sessions.ts';
+
+const SESSIONS = Number(process.env.DEMO_SESSIONS ?? 65_536);
+const env = process.env;
+// Under the launcher the slot and version are the launcher's; the child is told through env.
+const version = env[ENV.version] ?? 'dev';
+const slot = env[ENV.slot] ?? '-';
+const shmDir = env[ENV.shmDir] ?? (env[ENV.controlFd] ? '/dev/shm' : readSlotConfig(env).shmDir);
+
+let table: SessionTable | undefined;
+
+const handler: http.RequestListener = (req, res) => {
+  const url = req.url ?? '/';
+  if (url.startsWith('/s/')) {
+    const count = table?.hit(Number(url.slice(3)));
+    if (count === null || count === undefined) {
+      res.writeHead(count === null ? 400 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: count === null ? `session id must be 0..${SESSIONS - 1}` : 'state not attached' }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)}}`);
+    return;
+  }
+  if (url === '/version') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ version, slot, pid: process.pid }));
+    return;
+  }
+  res.writeHead(404).end();
+};
+
+await serveHot(handler, {
+  attach: () => {
+    const region = attachShared(shmDir, 'demo-sessions', regionBytes(SESSIONS));
+    table = new SessionTable(region.buffer, SESSIONS);
+  },
+  detach: () => {
+    table = undefined;
+  },
+});

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// hotupgrade-launcher: runs any server command under the hot-upgrade protocol, so a team
+// adopts hot upgrades by changing only its image's entrypoint.
+//
+//   hotupgrade-launcher [--listen HOST:PORT]... -- COMMAND [ARGS...]
+//       Slot mode (HOTUPGRADE_MODE=slot, the default): take part in the handover between
+//       the pod's two slots; COMMAND gets the listening sockets and the control channel.
+//       Binary mode (HOTUPGRADE_MODE=binary): the same, and when the other slot stages a
+//       newer version, switch to it inside this slot without closing the sockets.
+//   hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
+//       Binary mode's placeholder step: copy DIR into the shared volume as this slot's
+//       version (HOTUPGRADE_VERSION), with COMMAND to run it, then wait to be stopped.
+import { parseArgs } from 'node:util';
+import { readSlotConfig, parseListen, ConfigError } from '../sdk/config.ts';
+import { ENV } from '../sdk/constants.ts';
+import { defaultLogger } from '../sdk/log.ts';
+import { Participant } from '../sdk/participant.ts';
+import { watchSlots } from '../sdk/watch.ts';
+import { BinarySwapper } from './binary.ts';
+import { runStage } from './stage.ts';
+import { LauncherServer } from './slotServer.ts';
+
+const USAGE = `usage:
+  hotupgrade-launcher [--listen HOST:PORT]... -- COMMAND [ARGS...]
+  hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
+Environment: HOTUPGRADE_SLOT, HOTUPGRADE_VERSION (required), HOTUPGRADE_DIR, HOTUPGRADE_MODE,
+HOTUPGRADE_LISTEN (when no --listen), HOTUPGRADE_ACTIVE_SLOT, HOTUPGRADE_HANDOVER_DEADLINE_MS,
+HOTUPGRADE_DRAIN_TIMEOUT_MS, HOTUPGRADE_PROBATION_MS. See docs/protocol.md.`;
+
+function fail(message: string): never {
+  console.error(`hotupgrade-launcher: ${message}\n\n${USAGE}`);
+  process.exit(64);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const dash = argv.indexOf('--');
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  const { values, positionals } = parseArgs({
+    args: own,
+    allowPositionals: true,
+    options: { listen: { type: 'string', multiple: true }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (command.length === 0) fail('no server command: put it after "--"');
+  const cfg = readSlotConfig(process.env);
+  const log = defaultLogger({ component: 'launcher', slot: cfg.slot, version: cfg.version });
+
+  if (positionals[0] === 'stage') {
+    if (!values.from) fail('stage needs --from DIR, the directory holding the binaries to stage');
+    await runStage({ cfg, from: values.from, command, log });
+    return;
+  }
+  if (positionals.length > 0) fail(`unknown subcommand "${positionals[0]}"`);
+
+  const listenRaw = values.listen ?? (process.env[ENV.listen] ? [process.env[ENV.listen] as string] : []);
+  if (listenRaw.length === 0) fail(`say where to listen: --listen 0.0.0.0:8080 or ${ENV.listen}`);
+  const listen = listenRaw.map((l) => parseListen(l, '--listen'));
+  const childEnv = { ...process.env, [ENV.version]: cfg.version, [ENV.slot]: cfg.slot };
+  let participant: Participant | undefined;
+  const server = new LauncherServer({
+    listen,
+    command,
+    env: childEnv,
+    stepTimeoutMs: cfg.handoverDeadlineMs,
+    log,
+    onChildLost: (how) => {
+      // The serving process died: release everything so the other slot (or a restart of
+      // this container) takes over, instead of holding a lock with nobody behind it.
+      log.error({ how }, 'the server process exited on its own; exiting so that the lock is released');
+      process.exit(70);
+    },
+  });
+  participant = new Participant({ ...cfg, log }, server);
+  const startedAt = Date.now();
+  if (cfg.mode === 'binary') {
+    const swapper = new BinarySwapper({ dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log }, startedAt);
+    watchSlots(cfg.dir + '/binaries', 1_000, () => void swapper.check());
+    watchSlots(cfg.dir, 1_000, () => void swapper.check());
+  }
+  let stopping = false;
+  const onSignal = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void participant?.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await participant.start();
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(err.message);
+  console.error(err);
+  process.exit(70);
+});

@@ -1,0 +1,137 @@
+// The launcher's side of serving: it owns the listening sockets and runs the business
+// command as a child that it drives over the control channel. In binary mode it can
+// also swap that child for a staged version inside the same slot (binary.ts).
+import type { ServeHooks } from '../sdk/participant.ts';
+import { bindListen, closeFd, reusePortSocket, steerReusePortGroup } from '../sdk/libc.ts';
+import type { Logger } from '../sdk/log.ts';
+import { orExit, startChild, stopChild, type ChildSpec, type RunningChild } from './child.ts';
+
+export interface ListenAddr {
+  host: string;
+  port: number;
+}
+
+export interface LauncherServerOptions {
+  listen: ListenAddr[];
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  /** How long a child may take to say ready/listening/owned, in ms. */
+  stepTimeoutMs: number;
+  log: Logger;
+  /** Called when the serving child exits on its own: the launcher then exits too. */
+  onChildLost: (how: string) => void;
+}
+
+export class LauncherServer implements ServeHooks {
+  private readonly o: LauncherServerOptions;
+  private fds: number[] = [];
+  child: RunningChild | undefined;
+  /** The version the current child runs (the image's, or a staged one in binary mode). */
+  runningVersion: string | undefined;
+
+  constructor(o: LauncherServerOptions) {
+    this.o = o;
+  }
+
+  get listenFds(): readonly number[] {
+    return this.fds;
+  }
+
+  /** Starts a child on the current sockets and waits until it is initialised. */
+  async spawn(spec: Omit<ChildSpec, 'listenFds'>, what: string): Promise<RunningChild> {
+    const child = startChild({ ...spec, listenFds: this.fds });
+    try {
+      await orExit(child, withTimeout(child.control.ready, this.o.stepTimeoutMs, `${what} ready`), `${what} start`);
+    } catch (err) {
+      await stopChild(child, 1_000);
+      throw err;
+    }
+    return child;
+  }
+
+  watchChild(child: RunningChild): void {
+    void child.exited.then((how) => {
+      if (this.child === child) this.o.onChildLost(how);
+    });
+  }
+
+  async command(child: RunningChild, cmd: 'listen' | 'own' | 'drain' | 'resume', arg?: string): Promise<void> {
+    await orExit(child, child.control.command(cmd, cmd === 'drain' ? 0 : this.o.stepTimeoutMs, arg), cmd);
+  }
+
+  async prepare(): Promise<void> {
+    if (this.child) return;
+    // Hand the child unbound sockets, bind them once it is ready: connections are then
+    // steered to us only when someone can accept them.
+    this.fds = this.o.listen.map(() => reusePortSocket());
+    const child = await this.spawn({ command: this.o.command, env: this.o.env }, 'server');
+    this.o.listen.forEach((a, i) => bindListen(this.fds[i] as number, a.host, a.port));
+    for (const fd of this.fds) {
+      try {
+        steerReusePortGroup(fd, 1);
+      } catch (err) {
+        this.o.log.warn({ err }, 'cannot steer the SO_REUSEPORT group; new connections are shared until the old listener closes');
+      }
+    }
+    await this.command(child, 'listen');
+    this.child = child;
+    this.watchChild(child);
+  }
+
+  async own(): Promise<void> {
+    if (!this.child) throw new Error('own() before prepare()');
+    await this.command(this.child, 'own');
+  }
+
+  async drain(deadlineAtMs: number, signal: AbortSignal): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const onAbort = (): void => child.control.command('resume', this.o.stepTimeoutMs).catch(() => undefined) as unknown as void;
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race([
+        this.command(child, 'drain', String(deadlineAtMs)),
+        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+      ]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted) return;
+    // Drained: the child has detached its state. Close our copies of the sockets and let it go.
+    this.child = undefined;
+    this.closeSockets();
+    await stopChild(child, 2_000);
+  }
+
+  async resume(): Promise<void> {
+    // The drain's abort already told the child to resume.
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await stopChild(child, 5_000);
+    this.closeSockets();
+  }
+
+  private closeSockets(): void {
+    for (const fd of this.fds) closeFd(fd);
+    this.fds = [];
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
