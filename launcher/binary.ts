@@ -9,7 +9,7 @@ import type { Participant } from '../sdk/participant.ts';
 import type { VersionFile } from '../sdk/versionFile.ts';
 import { listStaged, type Manifest } from './binaries.ts';
 import { stopChild } from './child.ts';
-import type { LauncherServer } from './slotServer.ts';
+import { retire, type LauncherServer } from './slotServer.ts';
 
 export interface BinarySwapOptions {
   dir: string;
@@ -82,7 +82,7 @@ export class BinarySwapper {
     const serving = Date.now();
     server.runningVersion = m.version;
     this.since = m.stagedAtMs;
-    await stopChild(old, 2_000);
+    void retire(old, drainStart + this.o.drainTimeoutMs);
     const slot = this.o.participant.current.slot;
     this.record({
       runningVersion: m.version,

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { readSlotConfig, parseListen, ConfigError } from '../sdk/config.ts';
 import { ENV } from '../sdk/constants.ts';
 import { defaultLogger } from '../sdk/log.ts';
+import { exitNow } from '../sdk/libc.ts';
 import { Participant } from '../sdk/participant.ts';
 import { watchSlots } from '../sdk/watch.ts';
 import { BinarySwapper } from './binary.ts';
@@ -71,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
       // The serving process died: release everything so the other slot (or a restart of
       // this container) takes over, instead of holding a lock with nobody behind it.
       log.error({ how }, 'the server process exited on its own; exiting so that the lock is released');
-      process.exit(70);
+      exitNow(70);
     },
   });
   participant = new Participant({ ...cfg, log }, server);
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void participant?.stop().then(() => process.exit(0));
+    void participant?.stop().then(() => exitNow(0));
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

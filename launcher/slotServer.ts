@@ -97,10 +97,15 @@ export class LauncherServer implements ServeHooks {
       signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) return;
-    // Drained: the child has detached its state. Close our copies of the sockets and let it go.
+    // Drained: the child has detached its state. Close our copies of the sockets; the child
+    // forwards requests still arriving on its keep-alive connections, then exits by itself.
     this.child = undefined;
     this.closeSockets();
-    await stopChild(child, 2_000);
+    void retire(child, deadlineAtMs);
+  }
+
+  async unprepare(): Promise<void> {
+    await this.stop();
   }
 
   async resume(): Promise<void> {
@@ -118,6 +123,14 @@ export class LauncherServer implements ServeHooks {
     for (const fd of this.fds) closeFd(fd);
     this.fds = [];
   }
+}
+
+/** Lets a drained child finish forwarding and exit on its own; stops it after the drain deadline. */
+export async function retire(child: RunningChild, deadlineAtMs: number): Promise<void> {
+  const timer = setTimeout(() => void stopChild(child, 1_000), Math.max(0, deadlineAtMs - Date.now()) + 1_000);
+  await child.exited;
+  clearTimeout(timer);
+  child.control.close();
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

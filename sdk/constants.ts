@@ -45,6 +45,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 5_000,
   /** A successor that dies within this many ms of taking over is rejected by its predecessor, in ms. */
   probationMs: 30_000,
+  /** After a drain, a keep-alive connection idle this long is closed, in ms (requests on it are forwarded until then). */
+  idleCloseMs: 1_000,
   /** Backstop re-read of the slots directory when no inotify event arrives, in ms. */
   rescanMs: 1_000,
   /** Version files larger than this are malformed, in bytes. */

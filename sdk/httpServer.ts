@@ -1,6 +1,11 @@
 // A Node HTTP server that serves under the protocol. It listens when told (prepare),
-// holds requests until it owns the shared state (own), and drains by answering with
-// `Connection: close` until its connections are gone or the drain deadline passes.
+// holds requests until it owns the shared state (own), and drains in two steps:
+//   1. stop listening, finish the requests in flight, detach the state — now the lock
+//      can go to the successor, within milliseconds;
+//   2. until its remaining keep-alive connections close, forward any request that still
+//      arrives on them to the port it listened on (where the successor now accepts),
+//      answering with `Connection: close`. So the handover gap does not wait for idle
+//      keep-alive clients, and no request on them is lost.
 // The same object is driven by a Participant (standalone slot mode) or by the launcher
 // over the control channel (launched mode); see serve.ts.
 import http from 'node:http';
@@ -8,6 +13,7 @@ import net from 'node:net';
 import type { ServeHooks } from './participant.ts';
 import { listenReusePort, steerReusePortGroup } from './libc.ts';
 import type { Logger } from './log.ts';
+import { DEFAULTS } from './constants.ts';
 
 export type Listen = { kind: 'port'; host: string; port: number } | { kind: 'fds'; fds: number[] };
 
@@ -18,38 +24,59 @@ export interface StateHooks {
   detach?: () => void | Promise<void>;
 }
 
+type Mode = 'holding' | 'owning' | 'forwarding';
+
 export class HotHttpServer implements ServeHooks {
   readonly server: http.Server;
   private readonly listen: Listen;
   private readonly log: Logger;
   private readonly state: StateHooks;
-  private owned = false;
+  private readonly idleCloseMs: number;
+  private mode: Mode = 'holding';
   private draining = false;
   private held: Array<() => void> = [];
   private readonly sockets = new Set<net.Socket>();
+  /** Per connection: requests in flight and when it last finished one (or connected), ms since epoch. */
+  private readonly activity = new WeakMap<net.Socket, { busy: number; lastAtMs: number }>();
   /** Listening sockets only; connections go to `server`, which never listens itself. */
   private listeners: net.Server[] = [];
-  private inflight = 0;
+  /** Where a drained server forwards late requests: the address it listened on. */
+  private forwardTo: { host: string; port: number } | undefined;
+  /** Requests being handled by us (not forwarded). */
+  private handling = 0;
+  private wake: (() => void) | undefined;
+  private closer: NodeJS.Timeout | undefined;
 
-  constructor(handler: http.RequestListener, listen: Listen, log: Logger, state: StateHooks = {}) {
+  constructor(handler: http.RequestListener, listen: Listen, log: Logger, state: StateHooks = {}, idleCloseMs: number = DEFAULTS.idleCloseMs) {
     this.listen = listen;
     this.log = log;
     this.state = state;
+    this.idleCloseMs = idleCloseMs;
     this.server = http.createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       if (this.draining) res.shouldKeepAlive = false; // sends Connection: close, then closes
-      this.inflight++;
+      const act = this.activity.get(req.socket);
+      if (act) act.busy++;
       res.on('close', () => {
-        this.inflight--;
-        this.maybeDrained();
+        if (act) {
+          act.busy--;
+          act.lastAtMs = Date.now();
+        }
       });
-      if (this.owned) handler(req, res);
+      if (this.mode === 'forwarding') return this.forward(req, res);
+      this.handling++;
+      res.on('close', () => {
+        this.handling--;
+        this.wake?.();
+      });
+      if (this.mode === 'owning') handler(req, res);
       else this.held.push(() => handler(req, res));
     });
     this.server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
+      this.activity.set(s, { busy: 0, lastAtMs: Date.now() });
       s.on('close', () => {
         this.sockets.delete(s);
-        this.maybeDrained();
+        this.wake?.();
       });
     });
   }
@@ -82,61 +109,114 @@ export class HotHttpServer implements ServeHooks {
       });
       this.listeners.push(l);
     }
+    const a = this.listeners[0]?.address();
+    if (a && typeof a === 'object') this.forwardTo = { host: a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address, port: a.port };
   }
 
   async own(): Promise<void> {
+    this.stopCloser();
     await this.state.attach?.();
-    this.owned = true;
+    this.mode = 'owning';
     this.draining = false;
     const held = this.held;
     this.held = [];
     for (const run of held) run();
   }
 
-  private drainedWaiter: (() => void) | undefined;
-  private maybeDrained(): void {
-    if (this.draining && this.sockets.size === 0 && this.inflight === 0) this.drainedWaiter?.();
+  /** Waits until `done()` holds, the deadline passes or the signal aborts; re-checked on every request end and connection close. */
+  private async until(done: () => boolean, deadlineAtMs: number, signal: AbortSignal): Promise<void> {
+    if (done()) return;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = () => {
+        if (done()) finish();
+      };
+      signal.addEventListener('abort', finish);
+      const timer = setTimeout(finish, Math.max(0, deadlineAtMs - Date.now()));
+    });
   }
 
   async drain(deadlineAtMs: number, signal: AbortSignal): Promise<void> {
     this.draining = true;
     // Stop listening: the successor listens already and the group steers new connections to it.
     this.closeListeners();
-    // Idle keep-alive connections get no response to carry `Connection: close`; give them a
-    // moment to send one more request, then close whatever is still idle.
-    const idleCloseAt = Math.min(deadlineAtMs, Date.now() + 250);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(idleTimer);
-        clearTimeout(deadlineTimer);
-        signal.removeEventListener('abort', done);
-        this.drainedWaiter = undefined;
-        resolve();
-      };
-      this.drainedWaiter = done;
-      signal.addEventListener('abort', done);
-      const idleTimer = setTimeout(() => this.server.closeIdleConnections(), Math.max(0, idleCloseAt - Date.now()));
-      const deadlineTimer = setTimeout(done, Math.max(0, deadlineAtMs - Date.now()));
-      this.maybeDrained();
-    });
+    await this.until(() => this.handling === 0, deadlineAtMs, signal);
     if (signal.aborted) return;
-    if (this.sockets.size > 0) {
-      this.log.warn({ connections: this.sockets.size, inflight: this.inflight }, 'drain deadline passed: closing the remaining connections');
-      this.server.closeAllConnections();
-    }
-    this.owned = false;
+    if (this.handling > 0) this.log.warn({ inflight: this.handling }, 'drain deadline passed with requests still in flight');
+    this.mode = 'forwarding';
     await this.state.detach?.();
+    this.startCloser(deadlineAtMs);
+  }
+
+  /**
+   * After the state is handed over: close each keep-alive connection once it has been
+   * idle for idleCloseMs (a client that sends at that very moment sees a reset, which
+   * HTTP lets it retry, RFC 9112 §9.3.1), and all of them at the drain deadline.
+   */
+  private startCloser(deadlineAtMs: number): void {
+    this.stopCloser();
+    this.closer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.sockets) {
+        const a = this.activity.get(s);
+        if (now >= deadlineAtMs || (a && a.busy === 0 && now - a.lastAtMs >= this.idleCloseMs)) s.destroy();
+      }
+      if (this.sockets.size === 0) this.stopCloser();
+    }, 10);
+  }
+
+  /** After a drain: resolves once the last connection has closed (forwarding is over). */
+  async settled(): Promise<void> {
+    while (this.sockets.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private stopCloser(): void {
+    clearInterval(this.closer);
+    this.closer = undefined;
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.shouldKeepAlive = false;
+    const to = this.forwardTo;
+    if (!to) {
+      res.writeHead(503, { 'retry-after': '0' }).end();
+      return;
+    }
+    const up = http.request({ ...to, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' }, agent: false }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', (err) => {
+      this.log.warn({ err }, 'forwarding a late request to the new server failed');
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(up);
   }
 
   async resume(): Promise<void> {
     this.draining = false;
+    if (this.mode !== 'owning') await this.own();
     await this.prepare();
   }
 
+  /** The successor gave up before the lock came: stop listening; requests held so far cannot be served here. */
+  async unprepare(): Promise<void> {
+    this.closeListeners();
+    this.held = [];
+    for (const s of this.sockets) s.destroy();
+  }
+
   async stop(): Promise<void> {
-    if (this.owned) {
+    if (this.mode === 'owning') {
       await this.drain(Date.now() + 2_000, new AbortController().signal);
     }
+    this.stopCloser();
     this.closeListeners();
     this.server.closeAllConnections();
   }

@@ -20,6 +20,8 @@ export interface ServeHooks {
   drain(deadlineAtMs: number, signal: AbortSignal): Promise<void>;
   /** The successor died while we drained: serve again as before. */
   resume(): Promise<void>;
+  /** We prepared as a successor but gave up (deadline): stop listening. */
+  unprepare(): Promise<void>;
   /** The process is stopping for good (SIGTERM). */
   stop(): Promise<void>;
 }
@@ -244,7 +246,6 @@ export class Participant {
 
   private async drainFor(successor: VersionFile): Promise<void> {
     const startedAt = this.now();
-    const deadlineAt = startedAt + this.o.drainTimeoutMs;
     this.write({ state: 'draining', successor: successor.slot, drainStartedAtMs: startedAt });
     this.o.log.info({ successor: slotKey(successor) }, 'successor waiting: draining');
     const abort = new AbortController();
@@ -254,17 +255,16 @@ export class Participant {
       if (!isSlotAlive(this.o.dir, successor.slot)) abort.abort(new Error(`successor slot "${successor.slot}" died`));
     }, 25);
     try {
-      // Keep our listener until the successor listens too, so no connection is ever refused.
+      // Serve as usual until the successor listens too, so no connection is ever refused; a
+      // successor that cannot listen within the handover deadline is given up on.
       const listening = await waitUntil(
         () => readVersionFile(this.o.dir, successor.slot),
         (r) => r.kind === 'ok' && r.file.instance === successor.instance && r.file.listeningAtMs !== undefined,
-        deadlineAt,
+        startedAt + this.o.handoverDeadlineMs,
         abort.signal,
       );
-      if (!listening && !abort.signal.aborted) {
-        this.o.log.warn({ successor: slotKey(successor) }, 'successor did not start listening before the drain deadline');
-      }
-      if (!abort.signal.aborted) await this.hooks.drain(deadlineAt, abort.signal);
+      if (!listening && !abort.signal.aborted) abort.abort(new Error(`successor slot "${successor.slot}" did not listen within the handover deadline`));
+      if (!abort.signal.aborted) await this.hooks.drain(this.now() + this.o.drainTimeoutMs, abort.signal);
     } finally {
       clearInterval(watchdog);
       this.drainAbort = undefined;
@@ -272,7 +272,7 @@ export class Participant {
     if (abort.signal.aborted && !this.stopping) {
       await this.hooks.resume();
       this.write({ state: 'serving', successor: undefined });
-      this.o.log.warn({ successor: slotKey(successor) }, 'successor died during drain: serving again');
+      this.o.log.warn({ successor: slotKey(successor), reason: String(abort.signal.reason) }, 'handover abandoned: serving again');
       return;
     }
     if (this.stopping) return;
@@ -283,8 +283,13 @@ export class Participant {
     this.o.log.info({ successor: slotKey(successor), drainMs: this.now() - startedAt }, 'released the active lock');
   }
 
-  private onDeadline(): void {
-    if (this.file.state !== 'waiting' || this.prepared) return;
+  private async onDeadline(): Promise<void> {
+    if (this.file.state !== 'waiting') return;
+    if (this.prepared) {
+      // The predecessor started a handover and never finished it: stop holding connections.
+      this.prepared = false;
+      await this.hooks.unprepare();
+    }
     const holder = findServing(readVolume(this.o.dir), this.o.slot);
     const who = holder?.file ? `slot "${holder.slot}" (${holder.file.version}, ${holder.file.state})` : 'no live slot';
     const error = `handover deadline of ${this.o.handoverDeadlineMs} ms passed: ${who} did not hand over; staying a standby`;

@@ -8,6 +8,7 @@ import { COMMANDS, LineChannel, type Command } from './control.ts';
 import { HotHttpServer, type StateHooks } from './httpServer.ts';
 import { defaultLogger, type Logger } from './log.ts';
 import { Participant } from './participant.ts';
+import { exitNow } from './libc.ts';
 import type http from 'node:http';
 
 export interface ServeOptions extends StateHooks {
@@ -79,7 +80,11 @@ async function serveLaunched(handler: http.RequestListener, options: ServeOption
     if (cmd === 'resume') drainAbort?.abort();
     chain = chain
       .then(() => run[cmd](arg))
-      .then(() => ch.send(COMMANDS[cmd]))
+      .then(() => {
+        ch.send(COMMANDS[cmd]);
+        // Drained: the state is handed over. Exit once the last forwarded connection closed.
+        if (cmd === 'drain' && !drainAbort?.signal.aborted) void hot.settled().then(() => stop().then(() => exitNow(0)));
+      })
       .catch((err: unknown) => {
         log.error({ err, cmd }, 'control command failed');
         ch.send(`error ${cmd}`);
@@ -90,7 +95,7 @@ async function serveLaunched(handler: http.RequestListener, options: ServeOption
     ch.socket.destroy();
   };
   // The launcher going away means the container is stopping: finish and exit.
-  ch.on('close', () => void stop().then(() => process.exit(0)));
+  ch.on('close', () => void stop().then(() => exitNow(0)));
   if (options.handleSignals !== false) exitOnSignals(stop, log);
   ch.send('ready');
   return { server: hot.server, participant: null, stop };
@@ -103,10 +108,10 @@ function exitOnSignals(stop: () => Promise<void>, log: Logger): void {
     stopping = true;
     log.info({ signal }, 'stopping');
     stop().then(
-      () => process.exit(0),
+      () => exitNow(0),
       (err: unknown) => {
         log.error({ err }, 'stop failed');
-        process.exit(1);
+        exitNow(1);
       },
     );
   };
