@@ -34,19 +34,23 @@ function say(line: string): void {
 }
 
 function startSlot(slot: string, version: string, port: number): ChildProcess {
-  const p = spawn(process.execPath, [path.join(root, 'launcher/main.ts'), '--', 'node', path.join(root, 'demo/server.ts')], {
-    env: {
-      ...process.env,
-      HOTUPGRADE_DIR: vol,
-      HOTUPGRADE_SHM_DIR: shm,
-      HOTUPGRADE_SLOT: slot,
-      HOTUPGRADE_VERSION: version,
-      HOTUPGRADE_ACTIVE_SLOT: slot,
-      HOTUPGRADE_LISTEN: `127.0.0.1:${port}`,
-      HOTUPGRADE_DRAIN_TIMEOUT_MS: '2000',
+  const p = spawn(
+    process.execPath,
+    [path.join(root, 'launcher/main.ts'), '--', 'node', path.join(root, 'demo/server.ts')],
+    {
+      env: {
+        ...process.env,
+        HOTUPGRADE_DIR: vol,
+        HOTUPGRADE_SHM_DIR: shm,
+        HOTUPGRADE_SLOT: slot,
+        HOTUPGRADE_VERSION: version,
+        HOTUPGRADE_ACTIVE_SLOT: slot,
+        HOTUPGRADE_LISTEN: `127.0.0.1:${port}`,
+        HOTUPGRADE_DRAIN_TIMEOUT_MS: '2000',
+      },
+      stdio: ['ignore', 'ignore', fs.openSync(path.join(work, `${slot}-${version}.log`), 'w')],
     },
-    stdio: ['ignore', 'ignore', fs.openSync(path.join(work, `${slot}-${version}.log`), 'w')],
-  });
+  );
   procs.add(p);
   p.on('exit', () => procs.delete(p));
   return p;
@@ -59,7 +63,12 @@ async function follow(until: () => boolean, timeoutMs: number): Promise<void> {
   while (Date.now() < deadline) {
     const view = readVolume(vol);
     const s = summarize(view);
-    const line = view.slots.map((x) => `${x.slot}: ${x.file?.state ?? x.problem}${x.file ? ` ${x.file.version}` : ''}${x.alive ? '' : ' (exited)'}`).join(' | ');
+    const line = view.slots
+      .map(
+        (x) =>
+          `${x.slot}: ${x.file?.state ?? x.problem}${x.file ? ` ${x.file.version}` : ''}${x.alive ? '' : ' (exited)'}`,
+      )
+      .join(' | ');
     const text = `${line}   [lock ${view.lockHeld ? 'held' : 'free'}, phase ${s.phase}]`;
     if (text !== last) say(text);
     last = text;
@@ -79,7 +88,13 @@ async function main(): Promise<void> {
   say(`shared volume ${vol}; the demo server listens on 127.0.0.1:${port}`);
   let a = startSlot('a', 'v1', port);
   await follow(serving('a', 'v1'), 15_000);
-  const load = startLoad({ url: `http://127.0.0.1:${port}`, rate: 500, sessions: 200, keepAliveShare: 0.7, durationMs: 60_000 });
+  const load = startLoad({
+    url: `http://127.0.0.1:${port}`,
+    rate: 500,
+    sessions: 200,
+    keepAliveShare: 0.7,
+    durationMs: 60_000,
+  });
   await new Promise((r) => setTimeout(r, 1_000));
   say('--- hot upgrade v1 -> v2: the controller would patch slot b from the placeholder image to v2');
   startSlot('b', 'v2', port);

@@ -23,11 +23,17 @@ const handler: http.RequestListener = (req, res) => {
     const count = table?.hit(Number(url.slice(3)));
     if (count === null || count === undefined) {
       res.writeHead(count === null ? 400 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: count === null ? `session id must be 0..${SESSIONS - 1}` : 'state not attached' }));
+      res.end(
+        JSON.stringify({
+          error: count === null ? `session id must be 0..${SESSIONS - 1}` : 'state not attached',
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)}}`);
+    res.end(
+      `{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)}}`,
+    );
     return;
   }
   if (url === '/version') {

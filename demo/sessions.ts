@@ -19,7 +19,9 @@ export class SessionTable {
       this.words[1] = sessions;
       this.words[0] = MAGIC;
     } else if (this.words[0] !== MAGIC || this.words[1] !== sessions) {
-      throw new Error(`shared session table has magic ${this.words[0]} and ${this.words[1]} sessions; expected ${MAGIC} and ${sessions}`);
+      throw new Error(
+        `shared session table has magic ${this.words[0]} and ${this.words[1]} sessions; expected ${MAGIC} and ${sessions}`,
+      );
     }
     this.size = sessions;
   }

@@ -38,7 +38,9 @@ describe('staging binaries', () => {
 });
 
 describe('nextStaged', () => {
-  const m = (version: string, stagedAtMs: number) => ({ manifest: { protocol: 1, version, command: ['x'], stagedAtMs } });
+  const m = (version: string, stagedAtMs: number) => ({
+    manifest: { protocol: 1, version, command: ['x'], stagedAtMs },
+  });
   it.each([
     ['a newer staging of another version', [m('v2', 50)], 'v1', 10, 'v2'],
     ['nothing staged', [], 'v1', 10, undefined],

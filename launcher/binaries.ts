@@ -24,12 +24,15 @@ export function parseManifest(text: string): { ok: true; manifest: Manifest } | 
   }
   const m = raw as Partial<Manifest> | null;
   if (!m || typeof m !== 'object') return { ok: false, error: 'manifest must be a JSON object' };
-  if (m.protocol !== PROTOCOL_VERSION) return { ok: false, error: `manifest field "protocol" must be ${PROTOCOL_VERSION}` };
-  if (typeof m.version !== 'string' || !VERSION_NAME.test(m.version)) return { ok: false, error: 'manifest field "version" must be a version name' };
+  if (m.protocol !== PROTOCOL_VERSION)
+    return { ok: false, error: `manifest field "protocol" must be ${PROTOCOL_VERSION}` };
+  if (typeof m.version !== 'string' || !VERSION_NAME.test(m.version))
+    return { ok: false, error: 'manifest field "version" must be a version name' };
   if (!Array.isArray(m.command) || m.command.length === 0 || !m.command.every((c) => typeof c === 'string')) {
     return { ok: false, error: 'manifest field "command" must be a non-empty list of strings' };
   }
-  if (typeof m.stagedAtMs !== 'number') return { ok: false, error: 'manifest field "stagedAtMs" must be a number' };
+  if (typeof m.stagedAtMs !== 'number')
+    return { ok: false, error: 'manifest field "stagedAtMs" must be a number' };
   return { ok: true, manifest: m as Manifest };
 }
 
@@ -61,8 +64,10 @@ export function listStaged(dir: string): Array<{ dir: string; manifest: Manifest
 
 /** Copies `from` into binaries/<version>/ atomically and returns the manifest written. */
 export function stage(dir: string, from: string, version: string, command: string[], now: number): Manifest {
-  if (!VERSION_NAME.test(version)) throw new Error(`version "${version}" cannot name a directory; use letters, digits, ".", "_" or "-"`);
-  if (!fs.statSync(from, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--from ${from} is not a directory`);
+  if (!VERSION_NAME.test(version))
+    throw new Error(`version "${version}" cannot name a directory; use letters, digits, ".", "_" or "-"`);
+  if (!fs.statSync(from, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`--from ${from} is not a directory`);
   const root = binariesDir(dir);
   fs.mkdirSync(root, { recursive: true });
   const tmp = path.join(root, `.tmp-${version}-${process.pid}`);

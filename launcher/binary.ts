@@ -21,7 +21,12 @@ export interface BinarySwapOptions {
 }
 
 /** Picks the staged version to run, if any: the newest staging made after `sinceMs` that we did not reject. */
-export function nextStaged(staged: Array<{ manifest: Manifest }>, running: string, sinceMs: number, rejected: ReadonlySet<string>): Manifest | undefined {
+export function nextStaged(
+  staged: Array<{ manifest: Manifest }>,
+  running: string,
+  sinceMs: number,
+  rejected: ReadonlySet<string>,
+): Manifest | undefined {
   const newest = staged[0]?.manifest;
   if (!newest || newest.stagedAtMs <= sinceMs) return undefined;
   if (newest.version === running || rejected.has(`${newest.version}@${newest.stagedAtMs}`)) return undefined;
@@ -64,13 +69,21 @@ export class BinarySwapper {
     log.info({ from, to: m.version }, 'binary mode: starting the staged version beside the running one');
     let next;
     try {
-      next = await server.spawn({ command, cwd, env: { ...this.o.env, [ENV.version]: m.version } }, `staged ${m.version}`);
+      next = await server.spawn(
+        { command, cwd, env: { ...this.o.env, [ENV.version]: m.version } },
+        `staged ${m.version}`,
+      );
       await server.command(next, 'listen');
     } catch (err) {
       this.rejected.add(`${m.version}@${m.stagedAtMs}`);
       if (next) await stopChild(next, 1_000);
-      this.record({ error: `binary upgrade to ${m.version} failed before takeover: ${(err as Error).message}; ${from} keeps serving` });
-      log.error({ err, to: m.version }, 'binary mode: staged version failed; the running version keeps serving');
+      this.record({
+        error: `binary upgrade to ${m.version} failed before takeover: ${(err as Error).message}; ${from} keeps serving`,
+      });
+      log.error(
+        { err, to: m.version },
+        'binary mode: staged version failed; the running version keeps serving',
+      );
       return;
     }
     const drainStart = Date.now();
@@ -97,7 +110,10 @@ export class BinarySwapper {
         atMs: serving,
       },
     });
-    log.info({ from, to: m.version, totalMs: serving - t0, gapMs: serving - released }, 'binary mode: staged version serving');
+    log.info(
+      { from, to: m.version, totalMs: serving - t0, gapMs: serving - released },
+      'binary mode: staged version serving',
+    );
   }
 
   private record(patch: Partial<VersionFile>): void {

@@ -22,7 +22,8 @@ export interface RunningChild {
 
 export function startChild(spec: ChildSpec): RunningChild {
   const [cmd, ...args] = spec.command;
-  if (!cmd) throw new Error('no server command given: put it after "--", e.g. hotupgrade-launcher -- node server.js');
+  if (!cmd)
+    throw new Error('no server command given: put it after "--", e.g. hotupgrade-launcher -- node server.js');
   const first = 4;
   const proc = spawn(cmd === 'node' ? process.execPath : cmd, args, {
     cwd: spec.cwd,

@@ -40,7 +40,11 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: own,
     allowPositionals: true,
-    options: { listen: { type: 'string', multiple: true }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      listen: { type: 'string', multiple: true },
+      from: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -61,7 +65,6 @@ async function main(argv: string[]): Promise<void> {
   if (listenRaw.length === 0) fail(`say where to listen: --listen 0.0.0.0:8080 or ${ENV.listen}`);
   const listen = listenRaw.map((l) => parseListen(l, '--listen'));
   const childEnv = { ...process.env, [ENV.version]: cfg.version, [ENV.slot]: cfg.slot };
-  let participant: Participant | undefined;
   const server = new LauncherServer({
     listen,
     command,
@@ -75,10 +78,13 @@ async function main(argv: string[]): Promise<void> {
       exitNow(70);
     },
   });
-  participant = new Participant({ ...cfg, log }, server);
+  const participant = new Participant({ ...cfg, log }, server);
   const startedAt = Date.now();
   if (cfg.mode === 'binary') {
-    const swapper = new BinarySwapper({ dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log }, startedAt);
+    const swapper = new BinarySwapper(
+      { dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log },
+      startedAt,
+    );
     watchSlots(cfg.dir + '/binaries', 1_000, () => void swapper.check());
     watchSlots(cfg.dir, 1_000, () => void swapper.check());
   }
@@ -87,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void participant?.stop().then(() => exitNow(0));
+    void participant.stop().then(() => exitNow(0));
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

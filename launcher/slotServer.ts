@@ -41,7 +41,11 @@ export class LauncherServer implements ServeHooks {
   async spawn(spec: Omit<ChildSpec, 'listenFds'>, what: string): Promise<RunningChild> {
     const child = startChild({ ...spec, listenFds: this.fds });
     try {
-      await orExit(child, withTimeout(child.control.ready, this.o.stepTimeoutMs, `${what} ready`), `${what} start`);
+      await orExit(
+        child,
+        withTimeout(child.control.ready, this.o.stepTimeoutMs, `${what} ready`),
+        `${what} start`,
+      );
     } catch (err) {
       await stopChild(child, 1_000);
       throw err;
@@ -55,7 +59,11 @@ export class LauncherServer implements ServeHooks {
     });
   }
 
-  async command(child: RunningChild, cmd: 'listen' | 'own' | 'drain' | 'resume', arg?: string): Promise<void> {
+  async command(
+    child: RunningChild,
+    cmd: 'listen' | 'own' | 'drain' | 'resume',
+    arg?: string,
+  ): Promise<void> {
     await orExit(child, child.control.command(cmd, cmd === 'drain' ? 0 : this.o.stepTimeoutMs, arg), cmd);
   }
 
@@ -70,7 +78,10 @@ export class LauncherServer implements ServeHooks {
       try {
         steerReusePortGroup(fd, 1);
       } catch (err) {
-        this.o.log.warn({ err }, 'cannot steer the SO_REUSEPORT group; new connections are shared until the old listener closes');
+        this.o.log.warn(
+          { err },
+          'cannot steer the SO_REUSEPORT group; new connections are shared until the old listener closes',
+        );
       }
     }
     await this.command(child, 'listen');
@@ -86,7 +97,9 @@ export class LauncherServer implements ServeHooks {
   async drain(deadlineAtMs: number, signal: AbortSignal): Promise<void> {
     const child = this.child;
     if (!child) return;
-    const onAbort = (): void => child.control.command('resume', this.o.stepTimeoutMs).catch(() => undefined) as unknown as void;
+    const onAbort = (): void => {
+      child.control.command('resume', this.o.stepTimeoutMs).catch(() => undefined);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await Promise.race([
@@ -127,7 +140,10 @@ export class LauncherServer implements ServeHooks {
 
 /** Lets a drained child finish forwarding and exit on its own; stops it after the drain deadline. */
 export async function retire(child: RunningChild, deadlineAtMs: number): Promise<void> {
-  const timer = setTimeout(() => void stopChild(child, 1_000), Math.max(0, deadlineAtMs - Date.now()) + 1_000);
+  const timer = setTimeout(
+    () => void stopChild(child, 1_000),
+    Math.max(0, deadlineAtMs - Date.now()) + 1_000,
+  );
   await child.exited;
   clearTimeout(timer);
   child.control.close();

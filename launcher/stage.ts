@@ -9,7 +9,12 @@ import { ensureVolume, holdAlive } from '../sdk/volume.ts';
 import { writeVersionFile, type VersionFile } from '../sdk/versionFile.ts';
 import { stage } from './binaries.ts';
 
-export async function runStage(o: { cfg: SlotConfig; from: string; command: string[]; log: Logger }): Promise<void> {
+export async function runStage(o: {
+  cfg: SlotConfig;
+  from: string;
+  command: string[];
+  log: Logger;
+}): Promise<void> {
   const { cfg, log } = o;
   ensureVolume(cfg.dir);
   holdAlive(cfg.dir, cfg.slot);
@@ -32,7 +37,12 @@ export async function runStage(o: { cfg: SlotConfig; from: string; command: stri
     writeVersionFile(cfg.dir, { ...base, state: 'staged', updatedAtMs: Date.now() });
     log.info({ version: m.version, from: o.from }, 'staged; waiting to be stopped');
   } catch (err) {
-    writeVersionFile(cfg.dir, { ...base, state: 'failed', error: `staging failed: ${(err as Error).message}`, updatedAtMs: Date.now() });
+    writeVersionFile(cfg.dir, {
+      ...base,
+      state: 'failed',
+      error: `staging failed: ${(err as Error).message}`,
+      updatedAtMs: Date.now(),
+    });
     log.error({ err }, 'staging failed');
   }
   await new Promise<void>((resolve) => {

@@ -4,7 +4,14 @@ import { parseListen, readSlotConfig } from './config.ts';
 describe('readSlotConfig', () => {
   const base = { HOTUPGRADE_SLOT: 'a', HOTUPGRADE_VERSION: 'v1' };
   it('reads a slot with defaults', () => {
-    expect(readSlotConfig(base)).toMatchObject({ slot: 'a', version: 'v1', mode: 'slot', role: 'successor', dir: '/hotupgrade', handoverDeadlineMs: 60_000 });
+    expect(readSlotConfig(base)).toMatchObject({
+      slot: 'a',
+      version: 'v1',
+      mode: 'slot',
+      role: 'successor',
+      dir: '/hotupgrade',
+      handoverDeadlineMs: 60_000,
+    });
   });
   it.each([
     ['the active slot', { HOTUPGRADE_ACTIVE_SLOT: 'a' }, 'successor'],
@@ -28,5 +35,7 @@ describe('parseListen', () => {
     [':9000', { host: '0.0.0.0', port: 9000 }],
     ['127.0.0.1:80', { host: '127.0.0.1', port: 80 }],
   ])('%s', (raw, want) => expect(parseListen(raw)).toEqual(want));
-  it.each(['', 'x:1', '70000', 'localhost:80'])('rejects "%s"', (raw) => expect(() => parseListen(raw)).toThrow(/host:port/));
+  it.each(['', 'x:1', '70000', 'localhost:80'])('rejects "%s"', (raw) =>
+    expect(() => parseListen(raw)).toThrow(/host:port/),
+  );
 });

@@ -21,14 +21,20 @@ function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive number of milliseconds, got "${raw}"`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got "${raw}"`);
   return n;
 }
 
-export function readSlotConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<SlotConfig> = {}): SlotConfig {
+export function readSlotConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<SlotConfig> = {},
+): SlotConfig {
   const slot = overrides.slot ?? env[ENV.slot] ?? '';
   if (!SLOT_NAME.test(slot)) {
-    throw new ConfigError(`${ENV.slot} must name this container's slot (like "a" or "b"), got "${slot}"; set it in the pod spec`);
+    throw new ConfigError(
+      `${ENV.slot} must name this container's slot (like "a" or "b"), got "${slot}"; set it in the pod spec`,
+    );
   }
   const version = overrides.version ?? env[ENV.version] ?? '';
   if (version === '') {
@@ -37,7 +43,8 @@ export function readSlotConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     );
   }
   const mode = overrides.mode ?? env[ENV.mode] ?? 'slot';
-  if (mode !== 'slot' && mode !== 'binary') throw new ConfigError(`${ENV.mode} must be "slot" or "binary", got "${mode}"`);
+  if (mode !== 'slot' && mode !== 'binary')
+    throw new ConfigError(`${ENV.mode} must be "slot" or "binary", got "${mode}"`);
   const active = env[ENV.activeSlot] ?? '';
   // Without an active-slot annotation every newly started process means to take over.
   const role: Role = overrides.role ?? (active === '' || active === slot ? 'successor' : 'standby');
@@ -47,7 +54,8 @@ export function readSlotConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
     version,
     mode,
     role,
-    handoverDeadlineMs: overrides.handoverDeadlineMs ?? positiveMs(env, ENV.handoverDeadlineMs, DEFAULTS.handoverDeadlineMs),
+    handoverDeadlineMs:
+      overrides.handoverDeadlineMs ?? positiveMs(env, ENV.handoverDeadlineMs, DEFAULTS.handoverDeadlineMs),
     drainTimeoutMs: overrides.drainTimeoutMs ?? positiveMs(env, ENV.drainTimeoutMs, DEFAULTS.drainTimeoutMs),
     probationMs: overrides.probationMs ?? positiveMs(env, ENV.probationMs, DEFAULTS.probationMs),
     shmDir: overrides.shmDir ?? env[ENV.shmDir] ?? DEFAULTS.shmDir,
@@ -58,6 +66,7 @@ export function readSlotConfig(env: NodeJS.ProcessEnv = process.env, overrides: 
 export function parseListen(raw: string, name: string = ENV.listen): { host: string; port: number } {
   const m = /^(?:([0-9.]*):)?(\d{1,5})$/.exec(raw.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new ConfigError(`${name} must be a port or host:port such as 0.0.0.0:8080, got "${raw}"`);
+  if (!m || port < 1 || port > 65535)
+    throw new ConfigError(`${name} must be a port or host:port such as 0.0.0.0:8080, got "${raw}"`);
   return { host: m[1] || '0.0.0.0', port };
 }

@@ -2,7 +2,7 @@
 // the descriptor named by HOTUPGRADE_CONTROL_FD, one command per line. The launcher
 // says what to do; the server answers when it is done. Language-neutral: any server
 // that reads and writes lines on a descriptor can take part (docs/protocol.md §7).
-import net from 'node:net';
+import type net from 'node:net';
 import { EventEmitter } from 'node:events';
 
 /** launcher -> server, and the reply the server sends when it has done it. */
@@ -56,7 +56,8 @@ export class ControlClient {
       w?.resolve();
     });
     this.ch.on('close', () => {
-      for (const ws of this.waiters.values()) for (const w of ws) w.reject(new Error('server closed the control channel (it exited)'));
+      for (const ws of this.waiters.values())
+        for (const w of ws) w.reject(new Error('server closed the control channel (it exited)'));
       this.waiters.clear();
     });
   }

@@ -4,7 +4,11 @@ import { makeFile } from './fixtures.ts';
 import type { SlotView, VolumeView } from './volume.ts';
 import type { VersionFile } from './versionFile.ts';
 
-const slot = (over: Partial<VersionFile>, alive = true): SlotView => ({ slot: over.slot ?? 'a', alive, file: makeFile(over) });
+const slot = (over: Partial<VersionFile>, alive = true): SlotView => ({
+  slot: over.slot ?? 'a',
+  alive,
+  file: makeFile(over),
+});
 const view = (lockHeld: boolean, ...slots: SlotView[]): VolumeView => ({ lockHeld, slots });
 
 describe('findSuccessor', () => {
@@ -28,7 +32,11 @@ describe('findSuccessor', () => {
 
 describe('summarize: what the sidecar reports', () => {
   it.each([
-    ['one slot serving', view(true, slot({ slot: 'a', state: 'serving' })), { serving: true, activeSlot: 'a', phase: 'none' }],
+    [
+      'one slot serving',
+      view(true, slot({ slot: 'a', state: 'serving' })),
+      { serving: true, activeSlot: 'a', phase: 'none' },
+    ],
     [
       'a successor announced',
       view(true, slot({ slot: 'a', state: 'serving' }), slot({ slot: 'b', state: 'waiting', version: 'v2' })),
@@ -36,7 +44,11 @@ describe('summarize: what the sidecar reports', () => {
     ],
     [
       'the old one draining still serves',
-      view(true, slot({ slot: 'a', state: 'draining', successor: 'b' }), slot({ slot: 'b', state: 'waiting' })),
+      view(
+        true,
+        slot({ slot: 'a', state: 'draining', successor: 'b' }),
+        slot({ slot: 'b', state: 'waiting' }),
+      ),
       { serving: true, activeSlot: 'a', phase: 'draining', successorSlot: 'b' },
     ],
     [
@@ -44,8 +56,16 @@ describe('summarize: what the sidecar reports', () => {
       view(false, slot({ slot: 'a', state: 'idle' }), slot({ slot: 'b', state: 'waiting' })),
       { serving: false, phase: 'takeover' },
     ],
-    ['a dead server does not serve, whatever its file says', view(false, slot({ slot: 'a', state: 'serving' }, false)), { serving: false, phase: 'unserved' }],
-    ['a held lock without a serving file is not serving', view(true, slot({ slot: 'a', state: 'starting' })), { serving: false }],
+    [
+      'a dead server does not serve, whatever its file says',
+      view(false, slot({ slot: 'a', state: 'serving' }, false)),
+      { serving: false, phase: 'unserved' },
+    ],
+    [
+      'a held lock without a serving file is not serving',
+      view(true, slot({ slot: 'a', state: 'starting' })),
+      { serving: false },
+    ],
     [
       'binary mode reports the version the launcher runs',
       view(true, slot({ slot: 'a', state: 'serving', version: 'v1', runningVersion: 'v2' })),

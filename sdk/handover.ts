@@ -23,7 +23,9 @@ export function findSuccessor(me: VersionFile, view: VolumeView): SlotView | und
 
 /** The live slot whose process says it serves; with the lock held, that is the active slot. */
 export function findServing(view: VolumeView, except?: string): SlotView | undefined {
-  return view.slots.find((s) => s.slot !== except && s.alive && s.file !== undefined && SERVING_STATES.has(s.file.state));
+  return view.slots.find(
+    (s) => s.slot !== except && s.alive && s.file !== undefined && SERVING_STATES.has(s.file.state),
+  );
 }
 
 /** True when the process in `slot` is draining toward `successor`. */
@@ -51,7 +53,9 @@ export interface Summary {
 /** What the sidecar reports: who serves, and where a handover stands. */
 export function summarize(view: VolumeView): Summary {
   const active = findServing(view);
-  const waiting = view.slots.find((s) => s.alive && s.file?.state === 'waiting' && s.file.role === 'successor');
+  const waiting = view.slots.find(
+    (s) => s.alive && s.file?.state === 'waiting' && s.file.role === 'successor',
+  );
   const serving = view.lockHeld && active !== undefined;
   const activeVersion = active?.file ? (active.file.runningVersion ?? active.file.version) : null;
   let phase: HandoverPhase;

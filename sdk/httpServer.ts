@@ -47,7 +47,13 @@ export class HotHttpServer implements ServeHooks {
   private wake: (() => void) | undefined;
   private closer: NodeJS.Timeout | undefined;
 
-  constructor(handler: http.RequestListener, listen: Listen, log: Logger, state: StateHooks = {}, idleCloseMs: number = DEFAULTS.idleCloseMs) {
+  constructor(
+    handler: http.RequestListener,
+    listen: Listen,
+    log: Logger,
+    state: StateHooks = {},
+    idleCloseMs: number = DEFAULTS.idleCloseMs,
+  ) {
     this.listen = listen;
     this.log = log;
     this.state = state;
@@ -87,13 +93,17 @@ export class HotHttpServer implements ServeHooks {
 
   async prepare(): Promise<void> {
     if (this.listeners.length > 0) return;
-    const fds = this.listen.kind === 'fds' ? this.listen.fds : [listenReusePort(this.listen.host, this.listen.port)];
+    const fds =
+      this.listen.kind === 'fds' ? this.listen.fds : [listenReusePort(this.listen.host, this.listen.port)];
     if (this.listen.kind === 'port') {
       try {
         // Send every new connection to the newest listener (ours) while the old one drains.
         steerReusePortGroup(fds[0] as number, 1);
       } catch (err) {
-        this.log.warn({ err }, 'cannot steer the SO_REUSEPORT group; new connections are shared until the old listener closes');
+        this.log.warn(
+          { err },
+          'cannot steer the SO_REUSEPORT group; new connections are shared until the old listener closes',
+        );
       }
     }
     for (const fd of fds) {
@@ -110,7 +120,11 @@ export class HotHttpServer implements ServeHooks {
       this.listeners.push(l);
     }
     const a = this.listeners[0]?.address();
-    if (a && typeof a === 'object') this.forwardTo = { host: a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address, port: a.port };
+    if (a && typeof a === 'object')
+      this.forwardTo = {
+        host: a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address,
+        port: a.port,
+      };
   }
 
   async own(): Promise<void> {
@@ -147,7 +161,8 @@ export class HotHttpServer implements ServeHooks {
     this.closeListeners();
     await this.until(() => this.handling === 0, deadlineAtMs, signal);
     if (signal.aborted) return;
-    if (this.handling > 0) this.log.warn({ inflight: this.handling }, 'drain deadline passed with requests still in flight');
+    if (this.handling > 0)
+      this.log.warn({ inflight: this.handling }, 'drain deadline passed with requests still in flight');
     this.mode = 'forwarding';
     await this.state.detach?.();
     this.startCloser(deadlineAtMs);
@@ -187,10 +202,19 @@ export class HotHttpServer implements ServeHooks {
       res.writeHead(503, { 'retry-after': '0' }).end();
       return;
     }
-    const up = http.request({ ...to, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' }, agent: false }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
+    const up = http.request(
+      {
+        ...to,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, connection: 'close' },
+        agent: false,
+      },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
     up.on('error', (err) => {
       this.log.warn({ err }, 'forwarding a late request to the new server failed');
       if (!res.headersSent) res.writeHead(502);

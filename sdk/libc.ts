@@ -37,7 +37,9 @@ const errnoLocation = libc.func('int *__errno_location()');
 const strerror = libc.func('const char *strerror(int errnum)');
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const setsockoptInt = libc.func('int setsockopt(int fd, int level, int name, _In_ int *value, uint32 len)');
-const setsockoptProg = libc.func('int setsockopt(int fd, int level, int name, _In_ hu_sock_fprog *value, uint32 len)');
+const setsockoptProg = libc.func(
+  'int setsockopt(int fd, int level, int name, _In_ hu_sock_fprog *value, uint32 len)',
+);
 const bindFn = libc.func('int bind(int fd, _In_ hu_sockaddr_in *addr, uint32 len)');
 const listenFn = libc.func('int listen(int fd, int backlog)');
 const closeFn = libc.func('int close(int fd)');
@@ -197,7 +199,10 @@ export function listenReusePort(host: string, port: number, backlog = 511): numb
 export function steerReusePortGroup(fd: number, index: number): void {
   const BPF_RET_K = 0x06;
   const prog = { len: 1, filter: [{ code: BPF_RET_K, jt: 0, jf: 0, k: index }] };
-  check('setsockopt(SO_ATTACH_REUSEPORT_CBPF)', setsockoptProg(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog, 16) as number);
+  check(
+    'setsockopt(SO_ATTACH_REUSEPORT_CBPF)',
+    setsockoptProg(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog, 16) as number,
+  );
 }
 
 export function closeFd(fd: number): void {

@@ -8,7 +8,15 @@ import { DEFAULTS, PROTOCOL_VERSION } from './constants.ts';
 import { findServing, findSuccessor, isDrainingToward, slotKey } from './handover.ts';
 import type { Logger } from './log.ts';
 import { ActiveLock, ensureVolume, holdAlive, isSlotAlive, readVolume, type VolumeView } from './volume.ts';
-import { readVersionFile, writeVersionFile, type HandoverRecord, type Mode, type Role, type SlotState, type VersionFile } from './versionFile.ts';
+import {
+  readVersionFile,
+  writeVersionFile,
+  type HandoverRecord,
+  type Mode,
+  type Role,
+  type SlotState,
+  type VersionFile,
+} from './versionFile.ts';
 import { watchSlots } from './watch.ts';
 
 export interface ServeHooks {
@@ -89,7 +97,12 @@ export class Participant {
     this.aliveFd = holdAlive(this.o.dir, this.o.slot);
     this.lock = new ActiveLock(this.o.dir);
     this.write({});
-    this.stopWatch = watchSlots(this.o.dir, this.o.rescanMs ?? DEFAULTS.rescanMs, () => this.enqueue(() => this.onChange()), true);
+    this.stopWatch = watchSlots(
+      this.o.dir,
+      this.o.rescanMs ?? DEFAULTS.rescanMs,
+      () => this.enqueue(() => this.onChange()),
+      true,
+    );
     if (this.lock.tryAcquire()) {
       this.o.log.info({}, 'nobody serves: took the active lock at start');
       await this.enqueue(() => this.takeOver());
@@ -135,11 +148,12 @@ export class Participant {
   }
 
   private write(patch: Partial<VersionFile>): void {
-    const next: VersionFile = { ...this.file, ...patch, updatedAtMs: this.now() };
-    // JSON drops undefined values anyway; deleting keeps the in-memory copy equal to the file.
-    for (const k of Object.keys(next) as Array<keyof VersionFile>) if (next[k] === undefined) delete next[k];
-    if (next.rejected?.length === 0) delete next.rejected;
-    this.file = next;
+    const merged: VersionFile = { ...this.file, ...patch, updatedAtMs: this.now() };
+    if (merged.rejected?.length === 0) merged.rejected = undefined;
+    // Drop undefined fields so the in-memory copy equals what JSON writes.
+    this.file = Object.fromEntries(
+      Object.entries(merged).filter(([, v]) => v !== undefined),
+    ) as unknown as VersionFile;
     writeVersionFile(this.o.dir, this.file);
   }
 
@@ -163,7 +177,10 @@ export class Participant {
       const servedMs = this.now() - (s.servingAtMs ?? s.updatedAtMs);
       if (servedMs < this.o.probationMs) {
         this.file.rejected = [...new Set([...(this.file.rejected ?? []), slotKey(s)])];
-        this.o.log.warn({ successor: slotKey(s), servedMs }, 'successor died in probation: took the lock back and rejected its version');
+        this.o.log.warn(
+          { successor: slotKey(s), servedMs },
+          'successor died in probation: took the lock back and rejected its version',
+        );
       } else {
         this.o.log.warn({ successor: slotKey(s), servedMs }, 'successor died: took the lock back');
       }
@@ -184,10 +201,16 @@ export class Participant {
     const servingAt = this.now();
     // The predecessor is the slot that released the lock to us after we announced.
     const predecessor = readVolume(this.o.dir).slots.find(
-      (x) => x.slot !== this.o.slot && x.file?.successor === this.o.slot && (x.file.releasedAtMs ?? -1) >= (this.file.announcedAtMs ?? Infinity),
+      (x) =>
+        x.slot !== this.o.slot &&
+        x.file?.successor === this.o.slot &&
+        (x.file.releasedAtMs ?? -1) >= (this.file.announcedAtMs ?? Infinity),
     )?.file;
     const handover: HandoverRecord | undefined =
-      predecessor && this.file.announcedAtMs !== undefined && predecessor.drainStartedAtMs !== undefined && predecessor.releasedAtMs !== undefined
+      predecessor &&
+      this.file.announcedAtMs !== undefined &&
+      predecessor.drainStartedAtMs !== undefined &&
+      predecessor.releasedAtMs !== undefined
         ? {
             from: { slot: predecessor.slot, version: predecessor.runningVersion ?? predecessor.version },
             to: { slot: this.file.slot, version: this.file.version },
@@ -198,7 +221,13 @@ export class Participant {
             atMs: servingAt,
           }
         : undefined;
-    this.write({ state: 'serving', servingAtMs: servingAt, successor: undefined, error: undefined, ...(handover ? { handover } : {}) });
+    this.write({
+      state: 'serving',
+      servingAtMs: servingAt,
+      successor: undefined,
+      error: undefined,
+      ...(handover ? { handover } : {}),
+    });
     this.o.log.info({ handover }, 'serving');
   }
 
@@ -252,18 +281,23 @@ export class Participant {
     this.drainAbort = abort;
     // The successor may die while we drain; its liveness lock tells us at once.
     const watchdog = setInterval(() => {
-      if (!isSlotAlive(this.o.dir, successor.slot)) abort.abort(new Error(`successor slot "${successor.slot}" died`));
+      if (!isSlotAlive(this.o.dir, successor.slot))
+        abort.abort(new Error(`successor slot "${successor.slot}" died`));
     }, 25);
     try {
       // Serve as usual until the successor listens too, so no connection is ever refused; a
       // successor that cannot listen within the handover deadline is given up on.
       const listening = await waitUntil(
         () => readVersionFile(this.o.dir, successor.slot),
-        (r) => r.kind === 'ok' && r.file.instance === successor.instance && r.file.listeningAtMs !== undefined,
+        (r) =>
+          r.kind === 'ok' && r.file.instance === successor.instance && r.file.listeningAtMs !== undefined,
         startedAt + this.o.handoverDeadlineMs,
         abort.signal,
       );
-      if (!listening && !abort.signal.aborted) abort.abort(new Error(`successor slot "${successor.slot}" did not listen within the handover deadline`));
+      if (!listening && !abort.signal.aborted)
+        abort.abort(
+          new Error(`successor slot "${successor.slot}" did not listen within the handover deadline`),
+        );
       if (!abort.signal.aborted) await this.hooks.drain(this.now() + this.o.drainTimeoutMs, abort.signal);
     } finally {
       clearInterval(watchdog);
@@ -272,7 +306,10 @@ export class Participant {
     if (abort.signal.aborted && !this.stopping) {
       await this.hooks.resume();
       this.write({ state: 'serving', successor: undefined });
-      this.o.log.warn({ successor: slotKey(successor), reason: String(abort.signal.reason) }, 'handover abandoned: serving again');
+      this.o.log.warn(
+        { successor: slotKey(successor), reason: String(abort.signal.reason) },
+        'handover abandoned: serving again',
+      );
       return;
     }
     if (this.stopping) return;
@@ -280,7 +317,10 @@ export class Participant {
     this.prepared = false;
     this.lock.release();
     this.write({ state: 'idle', releasedAtMs: this.now() });
-    this.o.log.info({ successor: slotKey(successor), drainMs: this.now() - startedAt }, 'released the active lock');
+    this.o.log.info(
+      { successor: slotKey(successor), drainMs: this.now() - startedAt },
+      'released the active lock',
+    );
   }
 
   private async onDeadline(): Promise<void> {
@@ -291,7 +331,9 @@ export class Participant {
       await this.hooks.unprepare();
     }
     const holder = findServing(readVolume(this.o.dir), this.o.slot);
-    const who = holder?.file ? `slot "${holder.slot}" (${holder.file.version}, ${holder.file.state})` : 'no live slot';
+    const who = holder?.file
+      ? `slot "${holder.slot}" (${holder.file.version}, ${holder.file.state})`
+      : 'no live slot';
     const error = `handover deadline of ${this.o.handoverDeadlineMs} ms passed: ${who} did not hand over; staying a standby`;
     this.write({ state: 'failed', error });
     this.o.log.error({ holder: holder?.slot }, error);
@@ -299,7 +341,12 @@ export class Participant {
 }
 
 /** Re-reads until the predicate holds, the deadline (ms since epoch) passes or the signal aborts; polls every 5 ms, only while draining. */
-async function waitUntil<T>(read: () => T, ok: (v: T) => boolean, deadlineAtMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitUntil<T>(
+  read: () => T,
+  ok: (v: T) => boolean,
+  deadlineAtMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   for (;;) {
     if (ok(read())) return true;
     if (signal.aborted || Date.now() >= deadlineAtMs) return false;

@@ -43,14 +43,18 @@ export async function serveHot(handler: http.RequestListener, options: ServeOpti
   return { server: hot.server, participant, stop };
 }
 
-async function serveLaunched(handler: http.RequestListener, options: ServeOptions, env: NodeJS.ProcessEnv, controlFd: number): Promise<HotServe> {
+async function serveLaunched(
+  handler: http.RequestListener,
+  options: ServeOptions,
+  env: NodeJS.ProcessEnv,
+  controlFd: number,
+): Promise<HotServe> {
   const log = options.log ?? defaultLogger({ launched: true });
-  const fds = (env[ENV.listenFds] ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map(Number);
+  const fds = (env[ENV.listenFds] ?? '').split(',').filter(Boolean).map(Number);
   if (fds.length === 0 || fds.some((fd) => !Number.isInteger(fd) || fd < 3)) {
-    throw new Error(`${ENV.listenFds} must list the inherited listening descriptors (e.g. "4"), got "${env[ENV.listenFds] ?? ''}"`);
+    throw new Error(
+      `${ENV.listenFds} must list the inherited listening descriptors (e.g. "4"), got "${env[ENV.listenFds] ?? ''}"`,
+    );
   }
   const hot = new HotHttpServer(handler, { kind: 'fds', fds }, log, options);
   const ch = new LineChannel(new net.Socket({ fd: controlFd, readable: true, writable: true }));
@@ -83,7 +87,8 @@ async function serveLaunched(handler: http.RequestListener, options: ServeOption
       .then(() => {
         ch.send(COMMANDS[cmd]);
         // Drained: the state is handed over. Exit once the last forwarded connection closed.
-        if (cmd === 'drain' && !drainAbort?.signal.aborted) void hot.settled().then(() => stop().then(() => exitNow(0)));
+        if (cmd === 'drain' && !drainAbort?.signal.aborted)
+          void hot.settled().then(() => stop().then(() => exitNow(0)));
       })
       .catch((err: unknown) => {
         log.error({ err, cmd }, 'control command failed');

@@ -20,8 +20,10 @@ export interface SharedRegion {
  * must be handled by the server (e.g. a versioned header) rather than lose state.
  */
 export function attachShared(dir: string, name: string, bytes: number): SharedRegion {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`shared region name "${name}" must be a plain file name`);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`shared region size must be a positive byte count, got ${bytes}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new Error(`shared region name "${name}" must be a plain file name`);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new Error(`shared region size must be a positive byte count, got ${bytes}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, name);
   let created = false;
@@ -36,7 +38,9 @@ export function attachShared(dir: string, name: string, bytes: number): SharedRe
     const size = fs.fstatSync(fd).size;
     if (size !== bytes) {
       fs.closeSync(fd);
-      throw new Error(`shared region ${file} is ${size} bytes but ${bytes} were asked for; refusing to resize live state`);
+      throw new Error(
+        `shared region ${file} is ${size} bytes but ${bytes} were asked for; refusing to resize live state`,
+      );
     }
   }
   try {

@@ -74,30 +74,46 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 /** Validates a version file's text; every error names the field and what was expected. */
 export function parseVersionFile(text: string, expectedSlot?: string): ParseResult {
   if (text.length === 0) return { ok: false, error: 'file is empty (truncated or being created)' };
-  if (text.length > DEFAULTS.maxVersionFileBytes) return { ok: false, error: `file is larger than ${DEFAULTS.maxVersionFileBytes} bytes` };
+  if (text.length > DEFAULTS.maxVersionFileBytes)
+    return { ok: false, error: `file is larger than ${DEFAULTS.maxVersionFileBytes} bytes` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     return { ok: false, error: `not valid JSON (${(err as Error).message}); the file may be truncated` };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'top level must be a JSON object' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, error: 'top level must be a JSON object' };
   const o = raw as Record<string, unknown>;
-  const fail = (field: string, want: string): ParseResult => ({ ok: false, error: `field "${field}" must be ${want}, got ${JSON.stringify(o[field]) ?? 'nothing'}` });
+  const fail = (field: string, want: string): ParseResult => ({
+    ok: false,
+    error: `field "${field}" must be ${want}, got ${JSON.stringify(o[field]) ?? 'nothing'}`,
+  });
   if (o.protocol !== PROTOCOL_VERSION) return fail('protocol', `${PROTOCOL_VERSION}`);
   if (!isStr(o.slot) || !SLOT_NAME.test(o.slot)) return fail('slot', 'a slot name like "a"');
-  if (expectedSlot !== undefined && o.slot !== expectedSlot) return fail('slot', `"${expectedSlot}" (the file's name)`);
+  if (expectedSlot !== undefined && o.slot !== expectedSlot)
+    return fail('slot', `"${expectedSlot}" (the file's name)`);
   if (!isStr(o.version)) return fail('version', 'a non-empty string');
   if (o.mode !== 'slot' && o.mode !== 'binary') return fail('mode', '"slot" or "binary"');
-  if (typeof o.state !== 'string' || !(SLOT_STATES as readonly string[]).includes(o.state)) return fail('state', `one of ${SLOT_STATES.join(', ')}`);
+  if (typeof o.state !== 'string' || !(SLOT_STATES as readonly string[]).includes(o.state))
+    return fail('state', `one of ${SLOT_STATES.join(', ')}`);
   if (o.role !== 'successor' && o.role !== 'standby') return fail('role', '"successor" or "standby"');
-  for (const f of ['pid', 'startedAtMs', 'updatedAtMs'] as const) if (!isInt(o[f])) return fail(f, 'a non-negative integer');
+  for (const f of ['pid', 'startedAtMs', 'updatedAtMs'] as const)
+    if (!isInt(o[f])) return fail(f, 'a non-negative integer');
   if (!isStr(o.instance)) return fail('instance', 'a non-empty string');
-  for (const f of ['announcedAtMs', 'lockAcquiredAtMs', 'listeningAtMs', 'servingAtMs', 'drainStartedAtMs', 'releasedAtMs'] as const) {
+  for (const f of [
+    'announcedAtMs',
+    'lockAcquiredAtMs',
+    'listeningAtMs',
+    'servingAtMs',
+    'drainStartedAtMs',
+    'releasedAtMs',
+  ] as const) {
     if (o[f] !== undefined && !isInt(o[f])) return fail(f, 'a non-negative integer when present');
   }
   if (o.successor !== undefined && !isStr(o.successor)) return fail('successor', 'a slot name when present');
-  if (o.rejected !== undefined && !(Array.isArray(o.rejected) && o.rejected.every(isStr))) return fail('rejected', 'a list of "slot@version" strings');
+  if (o.rejected !== undefined && !(Array.isArray(o.rejected) && o.rejected.every(isStr)))
+    return fail('rejected', 'a list of "slot@version" strings');
   return { ok: true, file: raw as VersionFile };
 }
 
@@ -123,7 +139,8 @@ export function writeVersionFile(dir: string, file: VersionFile): void {
   fs.renameSync(tmp, target);
 }
 
-export type ReadResult = { kind: 'missing' } | { kind: 'malformed'; error: string } | { kind: 'ok'; file: VersionFile };
+export type ReadResult =
+  { kind: 'missing' } | { kind: 'malformed'; error: string } | { kind: 'ok'; file: VersionFile };
 
 export function readVersionFile(dir: string, slot: string): ReadResult {
   let text: string;

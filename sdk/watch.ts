@@ -5,7 +5,12 @@ import path from 'node:path';
 import { PATHS } from './constants.ts';
 
 /** keepAlive: whether the rescan timer keeps the process running (a slot process has nothing else to, while idle). */
-export function watchSlots(dir: string, rescanMs: number, onChange: () => void, keepAlive = false): () => void {
+export function watchSlots(
+  dir: string,
+  rescanMs: number,
+  onChange: () => void,
+  keepAlive = false,
+): () => void {
   let watcher: fs.FSWatcher | undefined;
   try {
     watcher = fs.watch(path.join(dir, PATHS.slotsDir), { persistent: false }, () => onChange());
