@@ -16,7 +16,8 @@ import { ENV } from '../sdk/constants.ts';
 import { defaultLogger } from '../sdk/log.ts';
 import { exitNow } from '../sdk/libc.ts';
 import { Participant } from '../sdk/participant.ts';
-import { watchSlots } from '../sdk/watch.ts';
+import { watchDir, watchSlots } from '../sdk/watch.ts';
+import { binariesDir } from './binaries.ts';
 import { BinarySwapper } from './binary.ts';
 import { runStage } from './stage.ts';
 import { LauncherServer } from './slotServer.ts';
@@ -85,7 +86,8 @@ async function main(argv: string[]): Promise<void> {
       { dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log },
       startedAt,
     );
-    watchSlots(cfg.dir + '/binaries', 1_000, () => void swapper.check());
+    // Runs after participant.start() below has created the volume's directories.
+    setImmediate(() => watchDir(binariesDir(cfg.dir), 1_000, () => void swapper.check()));
     watchSlots(cfg.dir, 1_000, () => void swapper.check());
   }
   let stopping = false;

@@ -64,7 +64,9 @@ export class LauncherServer implements ServeHooks {
     cmd: 'listen' | 'own' | 'drain' | 'resume',
     arg?: string,
   ): Promise<void> {
-    await orExit(child, child.control.command(cmd, cmd === 'drain' ? 0 : this.o.stepTimeoutMs, arg), cmd);
+    // A drain is bounded by its own deadline (the argument); give the server 2 s beyond it to answer.
+    const timeout = cmd === 'drain' ? Math.max(0, Number(arg) - Date.now()) + 2_000 : this.o.stepTimeoutMs;
+    await orExit(child, child.control.command(cmd, timeout, arg), cmd);
   }
 
   async prepare(): Promise<void> {

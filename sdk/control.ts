@@ -50,10 +50,15 @@ export class ControlClient {
     this.ch = new LineChannel(socket);
     this.ready = this.expect('ready', 0);
     this.ch.on('line', (line) => {
-      const word = line.split(' ')[0] ?? '';
-      const ws = this.waiters.get(word);
-      const w = ws?.shift();
-      w?.resolve();
+      const [word = '', arg = ''] = line.split(' ');
+      if (word === 'error') {
+        // `error <cmd>`: the command failed; fail its waiter now rather than at the timeout.
+        const reply = (COMMANDS as Record<string, string>)[arg];
+        const w = reply === undefined ? undefined : this.waiters.get(reply)?.shift();
+        w?.reject(new Error(`server could not ${arg}`));
+        return;
+      }
+      this.waiters.get(word)?.shift()?.resolve();
     });
     this.ch.on('close', () => {
       for (const ws of this.waiters.values())

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { ServeHooks } from './participant.ts';
-import { listenReusePort, steerReusePortGroup } from './libc.ts';
+import { closeFd, dupFd, listenReusePort, steerReusePortGroup } from './libc.ts';
 import type { Logger } from './log.ts';
 import { DEFAULTS } from './constants.ts';
 
@@ -94,7 +94,11 @@ export class HotHttpServer implements ServeHooks {
   async prepare(): Promise<void> {
     if (this.listeners.length > 0) return;
     const fds =
-      this.listen.kind === 'fds' ? this.listen.fds : [listenReusePort(this.listen.host, this.listen.port)];
+      // Inherited sockets are listened on through a duplicate: closing our listener at a
+      // drain then leaves the inherited descriptor open, so resume can listen again.
+      this.listen.kind === 'fds'
+        ? this.listen.fds.map(dupFd)
+        : [listenReusePort(this.listen.host, this.listen.port)];
     if (this.listen.kind === 'port') {
       try {
         // Send every new connection to the newest listener (ours) while the old one drains.
@@ -165,6 +169,9 @@ export class HotHttpServer implements ServeHooks {
       this.log.warn({ inflight: this.handling }, 'drain deadline passed with requests still in flight');
     this.mode = 'forwarding';
     await this.state.detach?.();
+    // Handed over: let go of inherited sockets too, so that none stays in the port's group
+    // with nobody accepting on it (the launcher keeps its own copy where it needs one).
+    if (this.listen.kind === 'fds') for (const fd of this.listen.fds) closeFd(fd);
     this.startCloser(deadlineAtMs);
   }
 

@@ -205,6 +205,12 @@ export function steerReusePortGroup(fd: number, index: number): void {
   );
 }
 
+/** A second descriptor for the same socket (close-on-exec), so closing one keeps the socket open. */
+export function dupFd(fd: number): number {
+  const F_DUPFD_CLOEXEC = 1030;
+  return check('fcntl(F_DUPFD_CLOEXEC)', fcntlInt(fd, F_DUPFD_CLOEXEC, 3) as number);
+}
+
 export function closeFd(fd: number): void {
   closeFn(fd);
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { DEFAULTS, PROTOCOL_VERSION } from './constants.ts';
 import { findServing, findSuccessor, isDrainingToward, slotKey } from './handover.ts';
 import type { Logger } from './log.ts';
+import { exitNow } from './libc.ts';
 import { ActiveLock, ensureVolume, holdAlive, isSlotAlive, readVolume, type VolumeView } from './volume.ts';
 import {
   readVersionFile,
@@ -189,8 +190,23 @@ export class Participant {
     await this.takeOver();
   }
 
-  /** We hold the lock: prepare if not yet, own, serve. */
+  /**
+   * We hold the lock: prepare if not yet, own, serve. A process that cannot (its state
+   * does not attach, its server does not start) must not sit on the lock: it says why
+   * and exits, so the kernel frees the lock for the guard or the restarted container.
+   */
   private async takeOver(): Promise<void> {
+    try {
+      await this.takeOverSteps();
+    } catch (err) {
+      const error = `could not take over: ${(err as Error).message}`;
+      this.o.log.error({ err }, `${error}; exiting to release the active lock`);
+      this.write({ state: 'failed', error });
+      exitNow(70);
+    }
+  }
+
+  private async takeOverSteps(): Promise<void> {
     clearTimeout(this.deadlineTimer);
     const acquiredAt = this.now();
     this.write({ lockAcquiredAtMs: acquiredAt });
@@ -315,8 +331,9 @@ export class Participant {
     if (this.stopping) return;
     this.lastSuccessor = successor;
     this.prepared = false;
-    this.lock.release();
+    // Written before the release, so the successor always finds releasedAtMs for its record.
     this.write({ state: 'idle', releasedAtMs: this.now() });
+    this.lock.release();
     this.o.log.info(
       { successor: slotKey(successor), drainMs: this.now() - startedAt },
       'released the active lock',

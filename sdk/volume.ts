@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PATHS } from './constants.ts';
-import { F_RDLCK, F_WRLCK, probeLock, tryLock, unlock, waitLock } from './libc.ts';
+import { F_WRLCK, probeLock, tryLock, unlock, waitLock } from './libc.ts';
 import { aliveFilePath, listSlots, readVersionFile, type VersionFile } from './versionFile.ts';
 
 export function ensureVolume(dir: string): void {
@@ -37,10 +37,10 @@ export class ActiveLock {
   }
 }
 
-/** Holds a read lock on slots/<slot>.alive for the life of the process: the kernel's word that it is alive. */
+/** Holds a write lock on slots/<slot>.alive for the life of the process: the kernel's word that it is alive, and that the slot is taken. */
 export function holdAlive(dir: string, slot: string): number {
   const fd = openForLock(aliveFilePath(dir, slot));
-  if (!tryLock(fd, F_RDLCK)) {
+  if (!tryLock(fd, F_WRLCK)) {
     fs.closeSync(fd);
     throw new Error(`slot "${slot}" is already in use by a live process (its liveness file is write-locked)`);
   }

@@ -11,9 +11,19 @@ export function watchSlots(
   onChange: () => void,
   keepAlive = false,
 ): () => void {
+  return watchDir(path.join(dir, PATHS.slotsDir), rescanMs, onChange, keepAlive);
+}
+
+/** Watches one directory (not recursively) the same way. */
+export function watchDir(
+  target: string,
+  rescanMs: number,
+  onChange: () => void,
+  keepAlive = false,
+): () => void {
   let watcher: fs.FSWatcher | undefined;
   try {
-    watcher = fs.watch(path.join(dir, PATHS.slotsDir), { persistent: false }, () => onChange());
+    watcher = fs.watch(target, { persistent: false }, () => onChange());
     watcher.on('error', () => undefined); // the rescan keeps working if the watch breaks
   } catch {
     watcher = undefined;
