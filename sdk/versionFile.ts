@@ -71,6 +71,21 @@ export type ParseResult = { ok: true; file: VersionFile } | { ok: false; error: 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
+function isHandover(v: unknown): v is HandoverRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const h = v as Record<string, unknown>;
+  const end = (e: unknown): boolean =>
+    typeof e === 'object' &&
+    e !== null &&
+    isStr((e as Record<string, unknown>).slot) &&
+    isStr((e as Record<string, unknown>).version);
+  return (
+    end(h.from) &&
+    end(h.to) &&
+    ['noticeMs', 'drainMs', 'takeoverMs', 'totalMs', 'atMs'].every((k) => isInt(h[k]))
+  );
+}
+
 /** Validates a version file's text; every error names the field and what was expected. */
 export function parseVersionFile(text: string, expectedSlot?: string): ParseResult {
   if (text.length === 0) return { ok: false, error: 'file is empty (truncated or being created)' };
@@ -112,6 +127,11 @@ export function parseVersionFile(text: string, expectedSlot?: string): ParseResu
     if (o[f] !== undefined && !isInt(o[f])) return fail(f, 'a non-negative integer when present');
   }
   if (o.successor !== undefined && !isStr(o.successor)) return fail('successor', 'a slot name when present');
+  for (const f of ['runningVersion', 'error'] as const) {
+    if (o[f] !== undefined && typeof o[f] !== 'string') return fail(f, 'a string when present');
+  }
+  if (o.handover !== undefined && !isHandover(o.handover))
+    return fail('handover', 'a handover record ({from, to, noticeMs, drainMs, takeoverMs, totalMs, atMs})');
   if (o.rejected !== undefined && !(Array.isArray(o.rejected) && o.rejected.every(isStr)))
     return fail('rejected', 'a list of "slot@version" strings');
   return { ok: true, file: raw as VersionFile };
@@ -144,11 +164,21 @@ export type ReadResult =
 
 export function readVersionFile(dir: string, slot: string): ReadResult {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = fs.readFileSync(slotFilePath(dir, slot), 'utf8');
+    // Read at most the limit + 1 byte: a huge file is malformed, and must not be read in full on every rescan.
+    fd = fs.openSync(slotFilePath(dir, slot), 'r');
+    const buf = Buffer.alloc(DEFAULTS.maxVersionFileBytes + 1);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (n > DEFAULTS.maxVersionFileBytes) {
+      return { kind: 'malformed', error: `file is larger than ${DEFAULTS.maxVersionFileBytes} bytes` };
+    }
+    text = buf.toString('utf8', 0, n);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'malformed', error: `cannot read: ${(err as Error).message}` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   const parsed = parseVersionFile(text, slot);
   return parsed.ok ? { kind: 'ok', file: parsed.file } : { kind: 'malformed', error: parsed.error };

@@ -85,6 +85,8 @@ export interface SlotView {
   file?: VersionFile;
   /** Why the version file could not be used, when it could not. */
   problem?: string;
+  /** Set with `problem`: whether the file is absent or unusable. */
+  problemKind?: 'missing' | 'malformed';
 }
 
 export interface VolumeView {
@@ -99,8 +101,8 @@ export function readVolume(dir: string): VolumeView {
     const alive = isSlotAlive(dir, slot);
     const r = readVersionFile(dir, slot);
     if (r.kind === 'ok') return { slot, alive, file: r.file };
-    if (r.kind === 'missing') return { slot, alive, problem: 'no version file yet' };
-    return { slot, alive, problem: `malformed version file: ${r.error}` };
+    if (r.kind === 'missing') return { slot, alive, problem: 'no version file yet', problemKind: 'missing' };
+    return { slot, alive, problem: `malformed version file: ${r.error}`, problemKind: 'malformed' };
   });
   return { lockHeld, slots };
 }
