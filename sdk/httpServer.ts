@@ -247,6 +247,11 @@ export class HotHttpServer implements ServeHooks {
     if (this.mode === 'owning') {
       await this.drain(Date.now() + 2_000, new AbortController().signal);
     }
+    if (this.mode === 'forwarding') {
+      // Stopped after a handover (the slot goes back to the placeholder): finish forwarding
+      // on the connections still open; the closer ends them by the drain deadline.
+      await this.settled();
+    }
     this.stopCloser();
     this.closeListeners();
     this.server.closeAllConnections();

@@ -95,9 +95,14 @@ export class Participant {
   /** Announces this slot and either serves at once (nobody holds the lock) or waits for the lock. */
   async start(): Promise<void> {
     ensureVolume(this.o.dir);
+    // Replace a dead predecessor's version file of this slot before taking the liveness
+    // lock: otherwise its stale "waiting" would look alive for a moment, and the serving
+    // slot could start a handover toward a process that no longer exists.
+    if (isSlotAlive(this.o.dir, this.o.slot))
+      throw new Error(`slot "${this.o.slot}" is already in use by a live process`);
+    this.write({});
     this.aliveFd = holdAlive(this.o.dir, this.o.slot);
     this.lock = new ActiveLock(this.o.dir);
-    this.write({});
     this.stopWatch = watchSlots(
       this.o.dir,
       this.o.rescanMs ?? DEFAULTS.rescanMs,
