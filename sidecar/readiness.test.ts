@@ -21,6 +21,16 @@ describe('readiness', () => {
     expect(check(view)).toMatchObject({ ready: true, activeSlot: 'a', activeVersion: 'v1', phase });
   });
 
+  it('stays ready between release and takeover while the successor already accepts (and holds) connections', () => {
+    const view = makeView(false, live({ ...a1, state: 'idle' }), live({ ...b2, listeningAtMs: 5 }));
+    expect(check(view)).toMatchObject({
+      ready: true,
+      activeSlot: 'b',
+      activeVersion: 'v2',
+      phase: 'takeover',
+    });
+  });
+
   it.each<[string, VolumeView, string[]]>([
     ['no slot has started', makeView(false), ['no slot has started', '/hotupgrade/slots']],
     [
@@ -42,7 +52,7 @@ describe('readiness', () => {
       ],
     ],
     [
-      'the lock is between release and takeover',
+      'the lock is between release and takeover and the successor does not listen yet',
       makeView(false, live({ ...a1, state: 'idle' }), live(b2)),
       ['handover in progress', 'slot "b" is taking it'],
     ],

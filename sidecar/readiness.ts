@@ -35,7 +35,21 @@ function reasonWhy(view: VolumeView, summary: Summary, dir: string): string {
   return 'nobody holds the active lock';
 }
 
+/**
+ * Between the release and the new holder writing `serving` (a few ms), the successor
+ * already accepts connections and holds their requests: nothing is refused, so the pod
+ * stays ready rather than flapping on every handover.
+ */
+function successorAccepting(view: VolumeView, summary: Summary): SlotView | undefined {
+  if (summary.phase !== 'takeover') return undefined;
+  return view.slots.find((s) => s.alive && s.file?.state === 'waiting' && s.file.listeningAtMs !== undefined);
+}
+
 export function readiness(view: VolumeView, summary: Summary, dir: string): Readiness {
+  const taking = successorAccepting(view, summary);
+  if (taking?.file) {
+    return { ready: true, activeSlot: taking.slot, activeVersion: taking.file.version, phase: summary.phase };
+  }
   if (summary.serving) {
     return {
       ready: true,
