@@ -179,9 +179,16 @@ export class Participant {
     }
     if (this.file.state === 'idle' && this.lastSuccessor) {
       // Our successor died and the kernel gave the lock back to us, the guard.
-      const s = this.lastSuccessor;
+      // Its last word, if it wrote one: a clean stop (`stopped`) is not a crash.
+      const last = readVersionFile(this.o.dir, this.lastSuccessor.slot);
+      const s =
+        last.kind === 'ok' && last.file.instance === this.lastSuccessor.instance
+          ? last.file
+          : this.lastSuccessor;
       const servedMs = this.now() - (s.servingAtMs ?? s.updatedAtMs);
-      if (servedMs < this.o.probationMs) {
+      if (s.state === 'stopped') {
+        this.o.log.info({ successor: slotKey(s), servedMs }, 'successor stopped: took the lock back');
+      } else if (servedMs < this.o.probationMs) {
         this.file.rejected = [...new Set([...(this.file.rejected ?? []), slotKey(s)])];
         this.o.log.warn(
           { successor: slotKey(s), servedMs },
