@@ -244,13 +244,14 @@ export class HotHttpServer implements ServeHooks {
   }
 
   async stop(): Promise<void> {
-    if (this.mode === 'owning') {
-      await this.drain(Date.now() + 2_000, new AbortController().signal);
-    }
     if (this.mode === 'forwarding') {
       // Stopped after a handover (the slot goes back to the placeholder): finish forwarding
       // on the connections still open; the closer ends them by the drain deadline.
       await this.settled();
+    } else if (this.mode === 'owning') {
+      // Stopped while serving, with nobody to hand over to: answer what is in flight, then
+      // close; forwarding would only reach our own closed port.
+      await this.drain(Date.now() + 2_000, new AbortController().signal);
     }
     this.stopCloser();
     this.closeListeners();

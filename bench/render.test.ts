@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { table, windowLine } from './render.ts';
+import { summarizeMode, type WindowResult } from './summary.ts';
+
+const w: WindowResult = {
+  mode: 'slot',
+  kind: 'upgrade',
+  index: 3,
+  loadStartedAtMs: 10_000,
+  upgrade: {
+    from: 'v3',
+    to: 'v4',
+    triggerAtMs: 11_000,
+    servingAtMs: 11_310,
+    settledAtMs: 11_400,
+    handover: {
+      from: { slot: 'a', version: 'v3' },
+      to: { slot: 'b', version: 'v4' },
+      noticeMs: 1,
+      drainMs: 40,
+      takeoverMs: 2,
+      totalMs: 300,
+      atMs: 11_310,
+    },
+  },
+  report: {
+    durationMs: 2_000,
+    sent: 4_000,
+    ok: 4_000,
+    failed: 0,
+    skipped: 0,
+    retried: 0,
+    retryReasons: {},
+    inFlight: 0,
+    failures: [],
+    failureReasons: {},
+    latencyMs: { p50: 1, p99: 5.24, max: 9 },
+    maxGapMs: 4,
+    maxGapAtMs: 1_305,
+    trailingGapMs: 0,
+    sessionsSeen: 1,
+    sessionsLost: 0,
+    lostEvents: [],
+    lostEventCount: 0,
+    versions: {},
+    slots: {},
+    lastCounts: {},
+    uncertain: [],
+  },
+};
+
+describe('windowLine', () => {
+  it('reads as the progress line of the issue: mode, count, versions, gap and where it fell', () => {
+    expect(windowLine(w, 20)).toBe(
+      'slot upgrade 3/20 v3->v4: gap 4 ms (in upgrade), failed 0, p99 5.2 ms, 2000 req/s, serving after 310 ms (drain 40 ms, takeover 2 ms)',
+    );
+  });
+  it('names failure reasons and lost sessions when there are some', () => {
+    const bad = {
+      ...w,
+      report: { ...w.report, failed: 2, failureReasons: { ECONNREFUSED: 2 }, sessionsLost: 1 },
+    };
+    expect(windowLine(bad, 20)).toContain('failed 2 {"ECONNREFUSED":2}');
+    expect(windowLine(bad, 20)).toContain('sessions lost 1');
+  });
+});
+
+describe('table', () => {
+  it('has a header and one row per mode', () => {
+    const t = table({ slot: summarizeMode([w]), restart: summarizeMode([w]) }).split('\n');
+    expect(t).toHaveLength(3);
+    expect(t[0]).toMatch(/^mode\s+upgrades/);
+    expect(t[2]).toMatch(/^restart\s+1\s+4000/);
+  });
+});
