@@ -317,8 +317,15 @@ export class Participant {
       // successor that cannot listen within the handover deadline is given up on.
       const listening = await waitUntil(
         () => readVersionFile(this.o.dir, successor.slot),
-        (r) =>
-          r.kind === 'ok' && r.file.instance === successor.instance && r.file.listeningAtMs !== undefined,
+        (r) => {
+          // Another instance in that slot: ours died and was restarted; give this handover up.
+          if (r.kind === 'ok' && r.file.instance !== successor.instance) {
+            abort.abort(new Error(`successor slot "${successor.slot}" restarted`));
+          }
+          return (
+            r.kind === 'ok' && r.file.instance === successor.instance && r.file.listeningAtMs !== undefined
+          );
+        },
         startedAt + this.o.handoverDeadlineMs,
         abort.signal,
       );
