@@ -4,6 +4,7 @@
 // the lock never changes hands, since the slot stays the same.
 import path from 'node:path';
 import { ENV } from '../sdk/constants.ts';
+import { exitNow } from '../sdk/libc.ts';
 import type { Logger } from '../sdk/log.ts';
 import type { Participant } from '../sdk/participant.ts';
 import type { VersionFile } from '../sdk/versionFile.ts';
@@ -54,6 +55,19 @@ export class BinarySwapper {
     this.busy = true;
     try {
       await this.swap(next, running);
+    } catch (err) {
+      // Past the point of no return (the new child listens, the old one drains or has
+      // drained): nothing here can serve safely. Exit, so the kernel frees the lock and the
+      // kubelet restarts this container on its image's version.
+      this.o.log.error(
+        { err, to: next.version },
+        'binary mode: switch failed after the new version listened; exiting',
+      );
+      this.o.participant.update({
+        state: 'failed',
+        error: `binary switch to ${next.version} failed: ${(err as Error).message}`,
+      });
+      exitNow(70);
     } finally {
       this.busy = false;
     }
@@ -95,7 +109,7 @@ export class BinarySwapper {
     const serving = Date.now();
     server.runningVersion = m.version;
     this.since = m.stagedAtMs;
-    void retire(old, drainStart + this.o.drainTimeoutMs);
+    server.track(retire(old, drainStart + this.o.drainTimeoutMs));
     const slot = this.o.participant.current.slot;
     this.record({
       runningVersion: m.version,
@@ -103,10 +117,10 @@ export class BinarySwapper {
       handover: {
         from: { slot, version: from },
         to: { slot, version: m.version },
-        noticeMs: drainStart - t0,
-        drainMs: released - drainStart,
-        takeoverMs: serving - released,
-        totalMs: serving - t0,
+        noticeMs: Math.max(0, drainStart - t0),
+        drainMs: Math.max(0, released - drainStart),
+        takeoverMs: Math.max(0, serving - released),
+        totalMs: Math.max(0, serving - t0),
         atMs: serving,
       },
     });

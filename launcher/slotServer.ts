@@ -116,7 +116,15 @@ export class LauncherServer implements ServeHooks {
     // forwards requests still arriving on its keep-alive connections, then exits by itself.
     this.child = undefined;
     this.closeSockets();
-    void retire(child, deadlineAtMs);
+    this.track(retire(child, deadlineAtMs));
+  }
+
+  /** Children still forwarding after their drain; a stop waits for them, so their clients are answered. */
+  private readonly retiring = new Set<Promise<void>>();
+
+  track(p: Promise<void>): void {
+    this.retiring.add(p);
+    void p.finally(() => this.retiring.delete(p));
   }
 
   async unprepare(): Promise<void> {
@@ -131,6 +139,8 @@ export class LauncherServer implements ServeHooks {
     const child = this.child;
     this.child = undefined;
     if (child) await stopChild(child, 5_000);
+    // retire() stops each of them by its drain deadline at the latest.
+    await Promise.all(this.retiring);
     this.closeSockets();
   }
 

@@ -242,10 +242,11 @@ export class Participant {
         ? {
             from: { slot: predecessor.slot, version: predecessor.runningVersion ?? predecessor.version },
             to: { slot: this.file.slot, version: this.file.version },
+            // Clamped: a wall-clock step must not make our own file malformed.
             noticeMs: Math.max(0, predecessor.drainStartedAtMs - this.file.announcedAtMs),
-            drainMs: predecessor.releasedAtMs - predecessor.drainStartedAtMs,
+            drainMs: Math.max(0, predecessor.releasedAtMs - predecessor.drainStartedAtMs),
             takeoverMs: Math.max(0, servingAt - predecessor.releasedAtMs),
-            totalMs: servingAt - this.file.announcedAtMs,
+            totalMs: Math.max(0, servingAt - this.file.announcedAtMs),
             atMs: servingAt,
           }
         : undefined;
@@ -296,8 +297,9 @@ export class Participant {
   }
 
   private async prepareListening(): Promise<void> {
-    this.prepared = true;
+    // Counted as prepared only once it worked: a failed prepare is tried again at takeover.
     await this.hooks.prepare();
+    this.prepared = true;
     this.write({ listeningAtMs: this.now() });
   }
 
@@ -334,11 +336,22 @@ export class Participant {
           new Error(`successor slot "${successor.slot}" did not listen within the handover deadline`),
         );
       if (!abort.signal.aborted) await this.hooks.drain(this.now() + this.o.drainTimeoutMs, abort.signal);
+    } catch (err) {
+      // Our server could not drain (it failed or did not answer in time). The successor
+      // listens and waits: exiting hands it the lock at once, rather than holding it stuck.
+      const error = `drain failed: ${(err as Error).message}`;
+      this.o.log.error(
+        { err, successor: slotKey(successor) },
+        `${error}; exiting to release the active lock`,
+      );
+      this.write({ state: 'failed', error });
+      exitNow(70);
     } finally {
       clearInterval(watchdog);
       this.drainAbort = undefined;
     }
-    if (abort.signal.aborted && !this.stopping) {
+    if (abort.signal.aborted) {
+      if (this.stopping) return; // stop() drains and closes what we still serve
       await this.hooks.resume();
       this.write({ state: 'serving', successor: undefined });
       this.o.log.warn(
@@ -347,7 +360,7 @@ export class Participant {
       );
       return;
     }
-    if (this.stopping) return;
+    // Drained: hand over even when a stop is pending, so the successor is not kept waiting.
     this.lastSuccessor = successor;
     this.prepared = false;
     // Written before the release, so the successor always finds releasedAtMs for its record.
