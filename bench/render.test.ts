@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { table, windowLine } from './render.ts';
+import { makeReport } from './fixtures.ts';
 import { summarizeMode, type WindowResult } from './summary.ts';
 
 const w: WindowResult = {
@@ -23,30 +24,12 @@ const w: WindowResult = {
       atMs: 11_310,
     },
   },
-  report: {
-    durationMs: 2_000,
-    sent: 4_000,
-    ok: 4_000,
-    failed: 0,
-    skipped: 0,
-    retried: 0,
-    retryReasons: {},
-    inFlight: 0,
-    failures: [],
-    failureReasons: {},
+  report: makeReport({
     latencyMs: { p50: 1, p99: 5.24, max: 9 },
     maxGapMs: 4,
     maxGapAtMs: 1_305,
-    trailingGapMs: 0,
     sessionsSeen: 1,
-    sessionsLost: 0,
-    lostEvents: [],
-    lostEventCount: 0,
-    versions: {},
-    slots: {},
-    lastCounts: {},
-    uncertain: [],
-  },
+  }),
 };
 
 describe('windowLine', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadReport } from '../demo/loadgen.ts';
+import { makeReport } from './fixtures.ts';
 import {
   buildResult,
   goals,
@@ -10,34 +11,6 @@ import {
   type ModeSummary,
   type WindowResult,
 } from './summary.ts';
-
-function makeReport(over: Partial<LoadReport> = {}): LoadReport {
-  return {
-    durationMs: 2_000,
-    sent: 4_000,
-    ok: 4_000,
-    failed: 0,
-    skipped: 0,
-    retried: 0,
-    retryReasons: {},
-    inFlight: 0,
-    failures: [],
-    failureReasons: {},
-    latencyMs: { p50: 1, p99: 4, max: 9 },
-    maxGapMs: 3,
-    maxGapAtMs: 500,
-    trailingGapMs: 0,
-    sessionsSeen: 100,
-    sessionsLost: 0,
-    lostEvents: [],
-    lostEventCount: 0,
-    versions: {},
-    slots: {},
-    lastCounts: {},
-    uncertain: [],
-    ...over,
-  };
-}
 
 function makeWindow(
   kind: WindowResult['kind'],

@@ -7,14 +7,13 @@ import fs from 'node:fs';
 import { DEFAULTS, PROTOCOL_VERSION } from './constants.ts';
 import { findServing, findSuccessor, isDrainingToward, slotKey } from './handover.ts';
 import type { Logger } from './log.ts';
+import type { SlotConfig } from './config.ts';
 import { exitNow } from './libc.ts';
 import { ActiveLock, ensureVolume, holdAlive, isSlotAlive, readVolume, type VolumeView } from './volume.ts';
 import {
   readVersionFile,
   writeVersionFile,
   type HandoverRecord,
-  type Mode,
-  type Role,
   type SlotState,
   type VersionFile,
 } from './versionFile.ts';
@@ -35,15 +34,8 @@ export interface ServeHooks {
   stop(): Promise<void>;
 }
 
-export interface ParticipantOptions {
-  dir: string;
-  slot: string;
-  version: string;
-  mode: Mode;
-  role: Role;
-  handoverDeadlineMs: number;
-  drainTimeoutMs: number;
-  probationMs: number;
+/** A slot's configuration (less where shared memory lives, which is the server's business), plus the process's tools. */
+export interface ParticipantOptions extends Omit<SlotConfig, 'shmDir'> {
   rescanMs?: number;
   log: Logger;
   now?: () => number;

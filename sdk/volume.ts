@@ -47,9 +47,8 @@ export function holdAlive(dir: string, slot: string): number {
   return fd;
 }
 
-/** True when some live process holds the liveness lock of `slot`. */
-export function isSlotAlive(dir: string, slot: string): boolean {
-  const file = aliveFilePath(dir, slot);
+/** True when some process holds a lock on `file` (a missing file is unlocked). Takes nothing. */
+function isLocked(file: string): boolean {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY);
@@ -63,19 +62,14 @@ export function isSlotAlive(dir: string, slot: string): boolean {
   }
 }
 
+/** True when some live process holds the liveness lock of `slot`. */
+export function isSlotAlive(dir: string, slot: string): boolean {
+  return isLocked(aliveFilePath(dir, slot));
+}
+
 /** True when some process holds the active lock. */
 export function isActiveLockHeld(dir: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(path.join(dir, PATHS.activeLock), fs.constants.O_RDONLY);
-  } catch {
-    return false;
-  }
-  try {
-    return probeLock(fd, F_WRLCK) !== null;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return isLocked(path.join(dir, PATHS.activeLock));
 }
 
 export interface SlotView {
