@@ -11,7 +11,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { ServeHooks } from './participant.ts';
-import { closeFd, dupFd, listenReusePort, steerReusePortGroup } from './libc.ts';
+import { acceptQueueLength, closeFd, dupFd, listenReusePort, steerReusePortGroup } from './libc.ts';
 import type { Logger } from './log.ts';
 import { DEFAULTS } from './constants.ts';
 
@@ -40,6 +40,8 @@ export class HotHttpServer implements ServeHooks {
   private readonly activity = new WeakMap<net.Socket, { busy: number; lastAtMs: number }>();
   /** Listening sockets only; connections go to `server`, which never listens itself. */
   private listeners: net.Server[] = [];
+  /** The descriptors those listeners accept on, to look at their accept queues. */
+  private listenerFds: number[] = [];
   /** Where a drained server forwards late requests: the address it listened on. */
   private forwardTo: { host: string; port: number } | undefined;
   /** Requests being handled by us (not forwarded). */
@@ -122,6 +124,7 @@ export class HotHttpServer implements ServeHooks {
         });
       });
       this.listeners.push(l);
+      this.listenerFds.push(fd);
     }
     const a = this.listeners[0]?.address();
     if (a && typeof a === 'object')
@@ -162,6 +165,7 @@ export class HotHttpServer implements ServeHooks {
   async drain(deadlineAtMs: number, signal: AbortSignal): Promise<void> {
     this.draining = true;
     // Stop listening: the successor listens already and the group steers new connections to it.
+    await this.emptyAcceptQueues();
     this.closeListeners();
     await this.until(() => this.handling === 0, deadlineAtMs, signal);
     if (signal.aborted) return;
@@ -258,9 +262,33 @@ export class HotHttpServer implements ServeHooks {
     this.server.closeAllConnections();
   }
 
+  /**
+   * Lets our listeners accept what the kernel already queued for them before they close:
+   * closing a listening socket resets every connection still in its accept queue. The
+   * group steers new connections to the successor, so the queues only empty from here.
+   * Bounded, so a stuck loop cannot hold a drain.
+   */
+  private async emptyAcceptQueues(boundMs = 200): Promise<void> {
+    const until = Date.now() + boundMs;
+    const queued = (): number => {
+      let n = 0;
+      for (const fd of this.listenerFds) {
+        try {
+          n += acceptQueueLength(fd);
+        } catch {
+          // not a TCP socket we can ask: nothing to wait for
+        }
+      }
+      return n;
+    };
+    // One turn of the event loop's poll phase accepts what is queued; repeat while more is.
+    while (queued() > 0 && Date.now() < until) await new Promise((r) => setImmediate(r));
+  }
+
   private closeListeners(): void {
     const ls = this.listeners;
     this.listeners = [];
+    this.listenerFds = [];
     // close() stops accepting at once; its callback would wait for connections, which we track ourselves.
     for (const l of ls) l.close();
   }

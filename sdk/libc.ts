@@ -36,6 +36,9 @@ const fcntlInt = libc.func('int fcntl(int fd, int cmd, int arg)');
 const errnoLocation = libc.func('int *__errno_location()');
 const strerror = libc.func('const char *strerror(int errnum)');
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
+const getsockoptBuf = libc.func(
+  'int getsockopt(int fd, int level, int name, _Out_ uint8_t *value, _Inout_ uint32_t *len)',
+);
 const setsockoptInt = libc.func('int setsockopt(int fd, int level, int name, _In_ int *value, uint32 len)');
 const setsockoptProg = libc.func(
   'int setsockopt(int fd, int level, int name, _In_ hu_sock_fprog *value, uint32 len)',
@@ -203,6 +206,19 @@ export function steerReusePortGroup(fd: number, index: number): void {
     'setsockopt(SO_ATTACH_REUSEPORT_CBPF)',
     setsockoptProg(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog, 16) as number,
   );
+}
+
+/**
+ * Connections waiting in a listening socket's accept queue: for a socket in LISTEN state
+ * the kernel reports its accept backlog as tcp_info.tcpi_unacked (byte offset 24).
+ */
+export function acceptQueueLength(fd: number): number {
+  const IPPROTO_TCP = 6;
+  const TCP_INFO = 11;
+  const buf = Buffer.alloc(104);
+  const len = [buf.length];
+  check('getsockopt(TCP_INFO)', getsockoptBuf(fd, IPPROTO_TCP, TCP_INFO, buf, len) as number);
+  return buf.readUInt32LE(24);
 }
 
 /** A second descriptor for the same socket (close-on-exec), so closing one keeps the socket open. */
