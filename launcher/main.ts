@@ -81,15 +81,6 @@ async function main(argv: string[]): Promise<void> {
   });
   const participant = new Participant({ ...cfg, log }, server);
   const startedAt = Date.now();
-  if (cfg.mode === 'binary') {
-    const swapper = new BinarySwapper(
-      { dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log },
-      startedAt,
-    );
-    // Runs after participant.start() below has created the volume's directories.
-    setImmediate(() => watchDir(binariesDir(cfg.dir), 1_000, () => void swapper.check()));
-    watchSlots(cfg.dir, 1_000, () => void swapper.check());
-  }
   let stopping = false;
   const onSignal = (signal: string): void => {
     if (stopping) return;
@@ -100,10 +91,20 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   await participant.start();
+  if (cfg.mode === 'binary') {
+    // Binary mode: switch to a newer staging when one appears (the stager's writes to
+    // binaries/ and slots/ both say so), with the usual 1 s re-scan as a backstop.
+    const swapper = new BinarySwapper(
+      { dir: cfg.dir, server, participant, env: childEnv, drainTimeoutMs: cfg.drainTimeoutMs, log },
+      startedAt,
+    );
+    watchDir(binariesDir(cfg.dir), 1_000, () => void swapper.check());
+    watchSlots(cfg.dir, 1_000, () => void swapper.check());
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);
   console.error(err);
-  process.exit(70);
+  exitNow(70); // process.exit() could wait forever on a lock wait in progress
 });
