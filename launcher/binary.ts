@@ -100,11 +100,13 @@ export class BinarySwapper {
       );
       return;
     }
+    // From here the new child is the slot's server: the old one's exit (a plain server
+    // drains by exiting) is not a loss, the new one's is.
+    server.child = next;
+    server.watchChild(next);
     const drainStart = Date.now();
     await server.command(old, 'drain', String(drainStart + this.o.drainTimeoutMs));
     const released = Date.now();
-    server.child = next;
-    server.watchChild(next);
     await server.command(next, 'own');
     const serving = Date.now();
     server.runningVersion = m.version;

@@ -2,11 +2,13 @@
 // hotupgrade-launcher: runs any server command under the hot-upgrade protocol, so a team
 // adopts hot upgrades by changing only its image's entrypoint.
 //
-//   hotupgrade-launcher [--listen HOST:PORT]... -- COMMAND [ARGS...]
+//   hotupgrade-launcher [--listen HOST:PORT]... [--plain] -- COMMAND [ARGS...]
 //       Slot mode (HOTUPGRADE_MODE=slot, the default): take part in the handover between
 //       the pod's two slots; COMMAND gets the listening sockets and the control channel.
 //       Binary mode (HOTUPGRADE_MODE=binary): the same, and when the other slot stages a
 //       newer version, switch to it inside this slot without closing the sockets.
+//       --plain: COMMAND needs no change at all if it supports systemd socket activation;
+//       it then cannot be held before it owns the state (see docs/protocol.md §7).
 //   hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
 //       Binary mode's placeholder step: copy DIR into the shared volume as this slot's
 //       version (HOTUPGRADE_VERSION), with COMMAND to run it, then wait to be stopped.
@@ -23,7 +25,9 @@ import { runStage } from './stage.ts';
 import { LauncherServer } from './slotServer.ts';
 
 const USAGE = `usage:
-  hotupgrade-launcher [--listen HOST:PORT]... -- COMMAND [ARGS...]
+  hotupgrade-launcher [--listen HOST:PORT]... [--plain] -- COMMAND [ARGS...]
+      --plain: COMMAND does not speak the control channel; it gets its listening sockets
+      by systemd socket activation (LISTEN_FDS, descriptors from 3) and drains on SIGTERM
   hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
 Environment: HOTUPGRADE_SLOT, HOTUPGRADE_VERSION (required), HOTUPGRADE_DIR, HOTUPGRADE_MODE,
 HOTUPGRADE_LISTEN (when no --listen), HOTUPGRADE_ACTIVE_SLOT, HOTUPGRADE_HANDOVER_DEADLINE_MS,
@@ -43,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       listen: { type: 'string', multiple: true },
+      plain: { type: 'boolean' },
       from: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -72,6 +77,7 @@ async function main(argv: string[]): Promise<void> {
     env: childEnv,
     stepTimeoutMs: cfg.handoverDeadlineMs,
     log,
+    plain: values.plain === true,
     onChildLost: (how) => {
       // The serving process died: release everything so the other slot (or a restart of
       // this container) takes over, instead of holding a lock with nobody behind it.

@@ -20,6 +20,8 @@ export interface LauncherServerOptions {
   log: Logger;
   /** Called when the serving child exits on its own: the launcher then exits too. */
   onChildLost: (how: string) => void;
+  /** The server does not speak the control channel (systemd socket activation; see child.ts). */
+  plain?: boolean;
 }
 
 export class LauncherServer implements ServeHooks {
@@ -39,7 +41,7 @@ export class LauncherServer implements ServeHooks {
 
   /** Starts a child on the current sockets and waits until it is initialised. */
   async spawn(spec: Omit<ChildSpec, 'listenFds'>, what: string): Promise<RunningChild> {
-    const child = startChild({ ...spec, listenFds: this.fds });
+    const child = startChild({ ...spec, listenFds: this.fds, plain: this.o.plain === true });
     try {
       await orExit(
         child,
@@ -66,16 +68,22 @@ export class LauncherServer implements ServeHooks {
   ): Promise<void> {
     // A drain is bounded by its own deadline (the argument); give the server 2 s beyond it to answer.
     const timeout = cmd === 'drain' ? Math.max(0, Number(arg) - Date.now()) + 2_000 : this.o.stepTimeoutMs;
-    await orExit(child, child.control.command(cmd, timeout, arg), cmd);
+    const step = child.control.command(cmd, timeout, arg);
+    // A plain server drains by exiting: its exit is the answer, not a failure.
+    await (child.plain && cmd === 'drain' ? step : orExit(child, step, cmd));
   }
 
   async prepare(): Promise<void> {
     if (this.child) return;
     // Hand the child unbound sockets, bind them once it is ready: connections are then
     // steered to us only when someone can accept them.
+    // (A plain server accepts from its first moment, so its sockets must listen before it starts.)
     this.fds = this.o.listen.map(() => reusePortSocket());
+    const bind = (): void =>
+      this.o.listen.forEach((a, i) => bindListen(this.fds[i] as number, a.host, a.port));
+    if (this.o.plain) bind();
     const child = await this.spawn({ command: this.o.command, env: this.o.env }, 'server');
-    this.o.listen.forEach((a, i) => bindListen(this.fds[i] as number, a.host, a.port));
+    if (!this.o.plain) bind();
     for (const fd of this.fds) {
       try {
         steerReusePortGroup(fd, 1);
@@ -99,6 +107,8 @@ export class LauncherServer implements ServeHooks {
   async drain(deadlineAtMs: number, signal: AbortSignal): Promise<void> {
     const child = this.child;
     if (!child) return;
+    // A plain server's drain is its exit, which must not count as losing it.
+    if (child.plain) this.child = undefined;
     const onAbort = (): void => {
       child.control.command('resume', this.o.stepTimeoutMs).catch(() => undefined);
     };
