@@ -17,6 +17,7 @@ import {
   pollState,
   waitFor,
   type SlotProcess,
+  upgrade,
 } from './harness.ts';
 
 let pod: Pod;
@@ -51,9 +52,7 @@ describe('new version crashes', () => {
       expect(servingNames(pod)).toEqual(['a']);
       expect(pod.volume().lockHeld).toBe(true);
 
-      const b = pod.start({ slot: 'b', version: 'v2' });
-      await pod.waitForState(b, 'serving');
-      await pod.waitForState(a, 'idle');
+      await upgrade(pod, a, { slot: 'b', version: 'v2' });
       await moreAnswers(load, 30);
       expect(lossSummary(await load.stop())).toEqual(NO_LOSS);
     },

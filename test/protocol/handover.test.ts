@@ -2,7 +2,7 @@
 // session's counter continuing, across one upgrade and across a chain of them (a
 // rollback is just another upgrade).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_LOSS, Pod, lossSummary, moreAnswers, servingNames, startServing } from './harness.ts';
+import { NO_LOSS, Pod, lossSummary, moreAnswers, servingNames, startServing, upgrade } from './harness.ts';
 
 let pod: Pod;
 beforeEach(async () => {
@@ -48,15 +48,11 @@ describe('handover', () => {
     const load = pod.load();
     await moreAnswers(load, 50);
 
-    const b = pod.start({ slot: 'b', version: 'v3' });
-    await pod.waitForState(b, 'serving');
-    await pod.waitForState(a, 'idle');
+    const b = await upgrade(pod, a, { slot: 'b', version: 'v3' });
     await moreAnswers(load, 50);
     await a.reset(); // back to the placeholder
 
-    a = pod.start({ slot: 'a', version: 'v1' });
-    await pod.waitForState(a, 'serving');
-    await pod.waitForState(b, 'idle');
+    a = await upgrade(pod, b, { slot: 'a', version: 'v1' });
     await moreAnswers(load, 50);
     await b.reset();
     await moreAnswers(load, 50);

@@ -410,6 +410,17 @@ export async function startServing(pod: Pod, spec: SlotSpec): Promise<SlotProces
   return p;
 }
 
+/**
+ * One upgrade as the controller drives it: starts `spec` (the placeholder slot with the
+ * new version) and waits until it serves and the old slot's process is idle.
+ */
+export async function upgrade(pod: Pod, old: SlotProcess, spec: SlotSpec): Promise<SlotProcess> {
+  const next = pod.start(spec);
+  await pod.waitForState(next, 'serving');
+  await pod.waitForState(old, 'idle');
+  return next;
+}
+
 /** Waits until the load has had `n` more successful answers than now: proof that service goes on. */
 export async function moreAnswers(run: LoadRun, n: number, timeoutMs = 20_000): Promise<void> {
   const from = run.snapshot().ok;

@@ -5,7 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, PATHS } from '../../sdk/constants.ts';
-import { NO_LOSS, Pod, lossSummary, moreAnswers, servingNames, sleep, startServing } from './harness.ts';
+import {
+  NO_LOSS,
+  Pod,
+  lossSummary,
+  moreAnswers,
+  servingNames,
+  sleep,
+  startServing,
+  upgrade,
+} from './harness.ts';
 
 let pod: Pod;
 beforeEach(async () => {
@@ -73,9 +82,7 @@ describe('malformed and truncated version files', () => {
     expect(servingNames(pod)).toEqual(['a']);
     expect(pod.volume().lockHeld).toBe(true);
 
-    const b = pod.start({ slot: 'b', version: 'v2' });
-    await pod.waitForState(b, 'serving');
-    await pod.waitForState(a, 'idle');
+    await upgrade(pod, a, { slot: 'b', version: 'v2' });
     await moreAnswers(load, 30);
     const report = await load.stop();
     expect(lossSummary(report)).toEqual(NO_LOSS);

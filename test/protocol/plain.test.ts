@@ -5,7 +5,7 @@
 // shared memory by the server itself, continue.
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_LOSS, Pod, REPO, lossSummary, moreAnswers, servingNames } from './harness.ts';
+import { NO_LOSS, Pod, REPO, lossSummary, moreAnswers, servingNames, upgrade } from './harness.ts';
 
 const LAUNCHER = path.join(REPO, 'launcher/main.ts');
 const SERVER = path.join(REPO, 'test/protocol/fixtures/socketActivated.ts');
@@ -35,16 +35,12 @@ describe('launcher --plain (socket activation, no SDK)', () => {
     const load = pod.load();
     await moreAnswers(load, 50);
 
-    const b = pod.start({ slot: 'b', version: 'v2', cmd });
-    await pod.waitForState(b, 'serving');
-    await pod.waitForState(a, 'idle');
+    const b = await upgrade(pod, a, { slot: 'b', version: 'v2', cmd });
     await moreAnswers(load, 50);
     await a.reset();
     expect(servingNames(pod)).toEqual(['b']);
 
-    const a3 = pod.start({ slot: 'a', version: 'v3', cmd });
-    await pod.waitForState(a3, 'serving');
-    await pod.waitForState(b, 'idle');
+    await upgrade(pod, b, { slot: 'a', version: 'v3', cmd });
     await moreAnswers(load, 50);
     await b.reset();
     await moreAnswers(load, 50);

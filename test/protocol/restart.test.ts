@@ -3,7 +3,16 @@
 // memory directory outlives the processes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { continueFrom } from '../../demo/loadgen.ts';
-import { NO_LOSS, Pod, lossSummary, moreAnswers, servingSlots, startServing, waitFor } from './harness.ts';
+import {
+  NO_LOSS,
+  Pod,
+  lossSummary,
+  moreAnswers,
+  servingSlots,
+  startServing,
+  waitFor,
+  upgrade,
+} from './harness.ts';
 
 let pod: Pod;
 beforeEach(async () => {
@@ -16,9 +25,7 @@ afterEach(async () => {
 describe('both slots restarted', () => {
   it('exactly one slot serves afterwards, never two, and every session continues from before', async () => {
     const a = await startServing(pod, { slot: 'a', version: 'v1' });
-    const b = pod.start({ slot: 'b', version: 'v2' });
-    await pod.waitForState(b, 'serving');
-    await pod.waitForState(a, 'idle');
+    const b = await upgrade(pod, a, { slot: 'b', version: 'v2' });
     const before = pod.load();
     await moreAnswers(before, 100);
     const first = await before.stop();

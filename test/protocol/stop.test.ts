@@ -3,7 +3,7 @@
 // held up by the termination grace period (30 s by default), and the serving slot must not
 // notice. A slot that serves alone finishes its requests and exits.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_LOSS, Pod, lossSummary, moreAnswers, servingNames, startServing } from './harness.ts';
+import { NO_LOSS, Pod, lossSummary, moreAnswers, servingNames, startServing, upgrade } from './harness.ts';
 
 /** Well under the kubelet's default grace period, well over what a clean stop needs. */
 const STOP_WITHIN_MS = 8_000;
@@ -19,9 +19,7 @@ afterEach(async () => {
 describe('stop on SIGTERM', () => {
   it('an idle predecessor and a waiting standby exit with status 0 at once; the serving slot keeps serving', async () => {
     const a = await startServing(pod, { slot: 'a', version: 'v1' });
-    const b = pod.start({ slot: 'b', version: 'v2' });
-    await pod.waitForState(b, 'serving');
-    await pod.waitForState(a, 'idle');
+    await upgrade(pod, a, { slot: 'b', version: 'v2' });
     const c = pod.start({ slot: 'c', version: 'v3', env: { HOTUPGRADE_ACTIVE_SLOT: 'b' } });
     await pod.waitForState(c, 'waiting');
     const load = pod.load();
