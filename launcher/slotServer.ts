@@ -142,7 +142,13 @@ export class LauncherServer implements ServeHooks {
   }
 
   async resume(): Promise<void> {
-    // The drain's abort already told the child to resume.
+    // A protocol child was told to resume by the drain's abort. A plain child cannot
+    // resume (it was sent SIGTERM and is on its way out): start a fresh one on the same,
+    // still listening sockets.
+    if (this.child || this.fds.length === 0) return;
+    const child = await this.spawn({ command: this.o.command, env: this.o.env }, 'server');
+    this.child = child;
+    this.watchChild(child);
   }
 
   async stop(): Promise<void> {
