@@ -7,7 +7,6 @@
 // Progress goes to stderr; the last line on stdout is one JSON object (bench/summary.ts).
 // Every process and the temporary directory go at the end, on failure and on Ctrl-C.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import {
   type WindowResult,
 } from './summary.ts';
 import { WindowError, WindowRunner } from './windows.ts';
+import { freePort } from '../demo/ports.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Grace for every process at clean-up, in ms. */
@@ -34,17 +34,6 @@ const CLEANUP_GRACE_MS = 3_000;
 const CODE_DIRS = ['sdk', 'launcher', 'demo', 'sidecar'] as const;
 
 const progress = (line: string): void => void process.stderr.write(line + '\n');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** What the stager copies in binary mode: the demo, the SDK and a link to the dependencies. */
 function makeAppDir(tmp: string): string {

@@ -5,29 +5,19 @@
 // a user of the service noticed: failed requests, the longest gap, sessions kept.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readVolume } from '../sdk/volume.ts';
 import { summarize } from '../sdk/handover.ts';
 import { startLoad } from './loadgen.ts';
+import { freePort } from './ports.ts';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hotupgrade-demo-'));
 const vol = path.join(work, 'volume');
 const shm = path.join(work, 'shm');
 const procs = new Set<ChildProcess>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address() as net.AddressInfo;
-      s.close(() => resolve(a.port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function say(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 23)}  ${line}\n`);

@@ -41,14 +41,8 @@ export class PlainControl implements Control {
   async command(cmd: Command, _timeoutMs: number, arg?: string): Promise<void> {
     if (cmd === 'listen' || cmd === 'own') return;
     if (cmd === 'resume') throw new Error('a plain server cannot resume after SIGTERM');
-    this.proc.kill('SIGTERM');
     const deadline = Number(arg);
-    const timer = setTimeout(
-      () => this.proc.kill('SIGKILL'),
-      Math.max(0, (Number.isFinite(deadline) ? deadline : Date.now()) - Date.now()),
-    );
-    await this.exited;
-    clearTimeout(timer);
+    await terminate(this.proc, this.exited, (Number.isFinite(deadline) ? deadline : Date.now()) - Date.now());
   }
   close(): void {}
 }
@@ -102,13 +96,18 @@ export function startChild(spec: ChildSpec): RunningChild {
   return { proc, control, exited, pid: proc.pid ?? -1, plain: spec.plain === true };
 }
 
-/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
-export async function stopChild(child: RunningChild, graceMs: number): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
-  await child.exited;
+/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+async function terminate(proc: ChildProcess, exited: Promise<string>, graceMs: number): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), Math.max(0, graceMs));
+  await exited;
   clearTimeout(timer);
+}
+
+/** Stops a child (see terminate) and closes its control channel. */
+export async function stopChild(child: RunningChild, graceMs: number): Promise<void> {
+  await terminate(child.proc, child.exited, graceMs);
   child.control.close();
 }
 

@@ -35,10 +35,6 @@ export class LauncherServer implements ServeHooks {
     this.o = o;
   }
 
-  get listenFds(): readonly number[] {
-    return this.fds;
-  }
-
   /** Starts a child on the current sockets and waits until it is initialised. */
   async spawn(spec: Omit<ChildSpec, 'listenFds'>, what: string): Promise<RunningChild> {
     const child = startChild({ ...spec, listenFds: this.fds, plain: this.o.plain === true });

@@ -89,10 +89,6 @@ export class HotHttpServer implements ServeHooks {
     });
   }
 
-  get connections(): number {
-    return this.sockets.size;
-  }
-
   async prepare(): Promise<void> {
     if (this.listeners.length > 0) return;
     const fds =

@@ -50,7 +50,6 @@ export class Participant {
   private aliveFd = -1;
   private prepared = false;
   private lockWait: Promise<void> | undefined;
-  private drainAbort: AbortController | undefined;
   private lastSuccessor: VersionFile | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopWatch: (() => void) | undefined;
@@ -122,9 +121,6 @@ export class Participant {
     await this.enqueue(async () => {
       clearTimeout(this.deadlineTimer);
       this.stopWatch?.();
-      if (this.file.state === 'serving' || this.file.state === 'draining') {
-        this.drainAbort?.abort();
-      }
       await this.hooks.stop();
       if (this.lock.held) this.lock.release();
       this.write({ state: 'stopped' });
@@ -300,7 +296,6 @@ export class Participant {
     this.write({ state: 'draining', successor: successor.slot, drainStartedAtMs: startedAt });
     this.o.log.info({ successor: slotKey(successor) }, 'successor waiting: draining');
     const abort = new AbortController();
-    this.drainAbort = abort;
     // The successor may die while we drain; its liveness lock tells us at once.
     const watchdog = setInterval(() => {
       if (!isSlotAlive(this.o.dir, successor.slot))
@@ -340,7 +335,6 @@ export class Participant {
       exitNow(70);
     } finally {
       clearInterval(watchdog);
-      this.drainAbort = undefined;
     }
     if (abort.signal.aborted) {
       if (this.stopping) return; // stop() drains and closes what we still serve

@@ -115,29 +115,11 @@ describe.skipIf(skip)('single node', () => {
 
     // The emptyDir survived: the marker, read through the restarted container, and the
     // start log both containers appended to (v1 twice at first, then v2's start).
-    const read = await kubectl(cluster, [
-      '-n',
-      ns,
-      'exec',
-      'two',
-      '-c',
-      'app',
-      '--',
-      'cat',
-      '/shared/marker',
-    ]);
+    const catShared = (file: string): Promise<string> =>
+      kubectl(cluster, ['-n', ns, 'exec', 'two', '-c', 'app', '--', 'cat', `/shared/${file}`]);
+    const read = await catShared('marker');
     expect(read.trim()).toBe(marker);
-    const starts = await kubectl(cluster, [
-      '-n',
-      ns,
-      'exec',
-      'two',
-      '-c',
-      'app',
-      '--',
-      'cat',
-      '/shared/starts',
-    ]);
+    const starts = await catShared('starts');
     expect(starts.trim().split('\n')).toEqual(['v1 started', 'v1 started', 'v2 started']);
     const log = await core.readNamespacedPodLog({ name: 'two', namespace: ns, container: 'app' });
     expect(log.trim()).toBe('v2 started');

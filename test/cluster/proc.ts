@@ -2,9 +2,9 @@
 // their PIDs in the state dir, stop them by PID (never by name), wait for readiness.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../demo/ports.ts';
 
 // ip, iptables, modprobe, dockerd live in sbin dirs that a non-login PATH may lack.
 function withSbin(path: string | undefined): string {
@@ -120,19 +120,6 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}${logs ? `; read ${logs}` : ''}: ${String(last ?? '')}`);
 }
 
-// A port that is free right now on host. Ports are only reserved by binding, so there is
-// a small race with other processes; the kernel's ephemeral allocator makes it unlikely.
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export interface RunResult {
   stdout: string;
   stderr: string;
@@ -162,3 +149,5 @@ export function progress(prefix: string): (msg: string) => void {
   const t0 = Date.now();
   return (msg) => console.error(`[${prefix} ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 }
+
+export { freePort };

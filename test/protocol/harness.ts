@@ -7,13 +7,13 @@
 // by cleanup(); nothing asserts on how fast the machine is.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startLoad, type LoadOptions, type LoadReport, type LoadRun } from '../../demo/loadgen.ts';
 import { ENV } from '../../sdk/constants.ts';
 import { readVersionFile, type SlotState, type VersionFile } from '../../sdk/versionFile.ts';
 import { readVolume, type SlotView, type VolumeView } from '../../sdk/volume.ts';
+import { freePort } from '../../demo/ports.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 /** The variable naming the slot program under test, as one command line. */
@@ -44,18 +44,6 @@ export function slotCommand(env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = env[CMD_ENV]?.trim();
   if (raw) return splitCommand(raw);
   return [process.execPath, path.join(REPO, 'demo/server.ts')];
-}
-
-/** A port free on 127.0.0.1 right now: listen on 0, read it, close. */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -434,3 +422,5 @@ export async function moreAnswers(run: LoadRun, n: number, timeoutMs = 20_000): 
 
 /** The slot names that serve, as the volume says. */
 export const servingNames = (pod: Pod): string[] => servingSlots(pod.volume()).map((s) => s.slot);
+
+export { freePort };
