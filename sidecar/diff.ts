@@ -22,6 +22,8 @@ export interface SlotMemory {
   alive: boolean;
   /** Why the version file was unusable at the last look, or null. */
   problem: string | null;
+  /** Whether that problem was a malformed file (not merely a missing one). */
+  malformed: boolean;
   /** The last well-formed version file, kept while the file is unusable. */
   file: VersionFile | null;
   /** handoverKey() of the last handover record seen (counted or baselined). */
@@ -75,10 +77,6 @@ export interface DiffResult {
   summary: Summary;
 }
 
-/** readVolume()'s problem for a slot whose liveness file exists but whose version file does not (yet). */
-const MISSING = 'no version file yet';
-export const isMalformedProblem = (p: string | null): boolean => p !== null && p !== MISSING;
-
 const sameSummary = (a: Summary, b: Summary): boolean =>
   a.serving === b.serving &&
   a.activeSlot === b.activeSlot &&
@@ -94,10 +92,12 @@ export function diff(prev: Memory, view: VolumeView, sinceMs: number): DiffResul
   for (const s of view.slots) {
     const m = prev.slots.get(s.slot);
     const problem = s.problem ?? null;
+    const malformed = s.problemKind === 'malformed';
     const f = s.file ?? null;
     const next: SlotMemory = {
       alive: s.alive,
       problem,
+      malformed,
       file: f ?? m?.file ?? null,
       handoverKey: m?.handoverKey ?? null,
       failedInstance: m?.failedInstance ?? null,
@@ -110,8 +110,7 @@ export function diff(prev: Memory, view: VolumeView, sinceMs: number): DiffResul
 
     if (problem !== (m?.problem ?? null)) {
       if (problem !== null) {
-        const malformed = isMalformedProblem(problem);
-        const enteredMalformed = malformed && !isMalformedProblem(m?.problem ?? null);
+        const enteredMalformed = malformed && !(m?.malformed ?? false);
         out.push({ kind: 'problem', slot: s.slot, problem, alive: s.alive, malformed, enteredMalformed });
       } else {
         out.push({ kind: 'problem-cleared', slot: s.slot });

@@ -40,7 +40,9 @@ export function live(file: VersionFile, alive = true): SlotView {
 
 /** A slot whose file is unusable. */
 export function broken(slot: string, problem: string, alive = true): SlotView {
-  return { slot, alive, problem };
+  // As readVolume() words them: a missing file says "no version file yet".
+  const problemKind = problem.startsWith('no version file') ? 'missing' : 'malformed';
+  return { slot, alive, problem, problemKind };
 }
 
 export function makeView(lockHeld: boolean, ...slots: SlotView[]): VolumeView {
