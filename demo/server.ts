@@ -2,6 +2,8 @@
 // shared memory and serves under the hot-upgrade protocol through the SDK.
 //   GET /s/<id>   count one hit of session <id>; answers {"session","count","version","slot"}
 //   GET /version  which version and slot answered
+//   GET /slow/<ms> answers after <ms> (at most 10 s), touching no state: a request in
+//                  flight that a drain must wait for, for tests
 import type http from 'node:http';
 import { attachShared, serveHot } from '../sdk/index.ts';
 import { readSlotConfig } from '../sdk/config.ts';
@@ -33,6 +35,14 @@ const handler: http.RequestListener = (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       `{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)}}`,
+    );
+    return;
+  }
+  if (url.startsWith('/slow/')) {
+    const ms = Math.min(Math.max(0, Number(url.slice(6)) || 0), 10_000);
+    setTimeout(
+      () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sleptMs: ms })),
+      ms,
     );
     return;
   }
