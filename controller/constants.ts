@@ -1,0 +1,102 @@
+// Every name the controller and the pods it builds agree on, in one place: the API group,
+// label and annotation keys, container and volume names, condition types and reasons.
+// docs/controller.md describes the pod layout these names make up.
+import { ENV, DEFAULTS as PROTOCOL_DEFAULTS } from '../sdk/constants.ts';
+
+export const GROUP = 'hotupgrade.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'HotDeployment';
+export const PLURAL = 'hotdeployments';
+
+/** The two slots of every managed pod. */
+export const SLOTS = ['a', 'b'] as const;
+export type SlotName = (typeof SLOTS)[number];
+
+export const LABELS = {
+  /** On every managed pod: the owning HotDeployment's name (the controller's pod selector). */
+  hotDeployment: `${GROUP}/hotdeployment`,
+  /** Hash of everything in the pod spec but the hot image: a different hash means recreate. */
+  templateHash: `${GROUP}/template-hash`,
+  /** The pod's ordinal, also the suffix of its name. */
+  ordinal: `${GROUP}/ordinal`,
+} as const;
+
+export const ANNOTATIONS = {
+  /** HOTUPGRADE_VERSION of slot <slot> reads this through the downward API ('' for the placeholder). */
+  version: (slot: SlotName): string => `${GROUP}/version-${slot}`,
+  /** HOTUPGRADE_ACTIVE_SLOT reads this: the slot that serves when no handover is in flight. */
+  activeSlot: `${GROUP}/active-slot`,
+  /** JSON InFlight: a hot upgrade this pod is going through (set and cleared by the controller). */
+  upgrade: `${GROUP}/upgrade`,
+  /** JSON FailedHandover: the last image that failed a handover here; blocks that image on this pod. */
+  failed: `${GROUP}/failed`,
+  /** On a HotDeployment the controller rolled back: JSON {from, to, reason, at}. */
+  rollback: `${GROUP}/rollback`,
+  /** On a pod: the image it serves (binary mode runs a staged version the slot images do not show). */
+  image: `${GROUP}/image`,
+} as const;
+
+export const NAMES = {
+  sidecar: 'hotupgrade-sidecar',
+  sharedVolume: 'hotupgrade',
+  shmVolume: 'hotupgrade-shm',
+  sidecarPortName: 'hu-sidecar',
+  /** Slot container of the hot container `app` and slot `a`: `app-a`. */
+  slotContainer: (hot: string, slot: SlotName): string => `${hot}-${slot}`,
+} as const;
+
+export const POD_DEFAULTS = {
+  sharedDir: PROTOCOL_DEFAULTS.dir,
+  shmDir: PROTOCOL_DEFAULTS.shmDir,
+  sidecarPort: 9901,
+  /** Slot readiness probe period, in s (the Kubernetes minimum): it bounds how late a handover is seen. */
+  slotProbePeriodSeconds: 1,
+} as const;
+
+/** Sidecar path that answers 200 when slot <slot> is settled in its role (see docs/controller.md). */
+export const slotReadyPath = (slot: SlotName): string => `/v1/slots/${slot}/ready`;
+
+export { ENV };
+
+export const CONDITIONS = {
+  available: 'Available',
+  progressing: 'Progressing',
+  paused: 'Paused',
+  degraded: 'Degraded',
+} as const;
+
+export const REASONS = {
+  minimumReplicasAvailable: 'MinimumReplicasAvailable',
+  minimumReplicasUnavailable: 'MinimumReplicasUnavailable',
+  hotUpgrading: 'HotUpgrading',
+  recreating: 'RecreatingPods',
+  scaling: 'Scaling',
+  rolloutComplete: 'RolloutComplete',
+  batchPaused: 'BatchPaused',
+  awaitingApproval: 'AwaitingApproval',
+  pausedBySpec: 'PausedBySpec',
+  notPaused: 'NotPaused',
+  handoverFailed: 'HandoverFailed',
+  progressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  rolledBack: 'RolledBack',
+  healthy: 'Healthy',
+  invalidSpec: 'InvalidSpec',
+} as const;
+
+/** Event reasons (Normal unless noted). */
+export const EVENTS = {
+  podCreated: 'PodCreated',
+  podDeleted: 'PodDeleted',
+  hotUpgradeStarted: 'HotUpgradeStarted',
+  hotUpgraded: 'HotUpgraded',
+  handoverFailed: 'HandoverFailed', // Warning
+  batchCompleted: 'BatchCompleted',
+  awaitingApproval: 'AwaitingApproval',
+  rolloutComplete: 'RolloutComplete',
+  rolledBack: 'RolledBack', // Warning
+  progressDeadlineExceeded: 'ProgressDeadlineExceeded', // Warning
+  invalidSpec: 'InvalidSpec', // Warning
+} as const;
+
+export const FIELD_MANAGER = 'hotupgrade-controller';
