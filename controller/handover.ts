@@ -91,10 +91,15 @@ export function judge(
   return { kind: 'waiting', deadlineAtMs };
 }
 
-/** Step 1: the placeholder slot starts the new version. */
+/**
+ * Step 1: the placeholder slot starts the new version. In slot mode the active-slot
+ * annotation names it too: its HOTUPGRADE_ACTIVE_SLOT then equals its own slot, which
+ * makes it the successor the serving slot hands over to (docs/protocol.md §5.1).
+ */
 export function startPatch(
   view: PodView,
   hotContainer: string,
+  mode: 'slot' | 'binary',
   image: string,
   version: string,
   now: string,
@@ -113,7 +118,11 @@ export function startPatch(
   return {
     pod: view.name,
     resourceVersion: view.resourceVersion,
-    annotations: { [ANNOTATIONS.version(slot)]: version, [ANNOTATIONS.upgrade]: JSON.stringify(f) },
+    annotations: {
+      [ANNOTATIONS.version(slot)]: version,
+      [ANNOTATIONS.upgrade]: JSON.stringify(f),
+      ...(mode === 'slot' ? { [ANNOTATIONS.activeSlot]: slot } : {}),
+    },
     images: { [NAMES.slotContainer(hotContainer, slot)]: image },
   };
 }
@@ -145,7 +154,7 @@ export function completePatch(
   };
 }
 
-/** Step 4: the new version failed; its slot goes back to the placeholder, the old one never stopped. */
+/** Step 4: the new version failed; its slot goes back to the placeholder, the old one never stopped serving. */
 export function failPatch(
   view: PodView,
   f: InFlight,
@@ -158,6 +167,7 @@ export function failPatch(
     resourceVersion: view.resourceVersion,
     annotations: {
       [ANNOTATIONS.version(f.slot)]: '',
+      [ANNOTATIONS.activeSlot]: f.from,
       [ANNOTATIONS.upgrade]: null,
       [ANNOTATIONS.failed]: JSON.stringify(failure),
     },

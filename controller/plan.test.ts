@@ -51,6 +51,8 @@ describe('a hot upgrade of one pod', () => {
     expect(start.pods.map((a) => a.kind)).toEqual(['start']);
     expect(start.pods[0]?.patch.images).toEqual({ 'app-b': 'demo:v2' });
     expect(start.pods[0]?.patch.annotations[ANNOTATIONS.version('b')]).toBe('v2');
+    // Slot b's HOTUPGRADE_ACTIVE_SLOT must name itself, which makes it the successor.
+    expect(start.pods[0]?.patch.annotations[ANNOTATIONS.activeSlot]).toBe('b');
     const done = w.step();
     expect(done.pods.map((a) => a.kind)).toEqual(['complete']);
     expect(done.pods[0]?.patch.images).toEqual({ 'app-a': IMAGES.placeholderImage });

@@ -282,7 +282,7 @@ export function plan(input: PlanInput): Plan {
     .reverse();
   for (const v of candidates) {
     if (starts <= 0) break;
-    out.pods.push({ kind: 'start', patch: startPatch(v, d.hotContainer, d.image, d.version, now) });
+    out.pods.push({ kind: 'start', patch: startPatch(v, d.hotContainer, d.mode, d.image, d.version, now) });
     touched.add(v.name);
     starts--;
     moved = true;

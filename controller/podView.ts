@@ -44,6 +44,7 @@ export interface PodView {
   templateHash: string;
   deleting: boolean;
   ready: boolean;
+  /** The slot the controller wants serving (hotupgrade.io/active-slot): during a hot upgrade, already the new one. */
   activeSlot: SlotName;
   /** The image the pod serves (binary mode: the staged version, which no slot's image shows). */
   image: string | undefined;

@@ -53,5 +53,12 @@ export const DEFAULTS = {
   maxVersionFileBytes: 64 * 1024,
 } as const;
 
+/**
+ * The `version` the placeholder program writes when HOTUPGRADE_VERSION is empty (the
+ * controller sets "" for the placeholder slot): a version file's version must be 1-256
+ * characters. Its state, `placeholder`, is what says that the placeholder runs.
+ */
+export const PLACEHOLDER_VERSION = 'placeholder';
+
 /** Slot names: short DNS-label-like words, so they can be part of container and file names. */
 export const SLOT_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;

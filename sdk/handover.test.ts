@@ -19,6 +19,11 @@ describe('findSuccessor', () => {
     ['a standby is ignored', view(true, slot({ slot: 'b', state: 'waiting', role: 'standby' })), undefined],
     ['a failed one is ignored', view(true, slot({ slot: 'b', state: 'failed' })), undefined],
     ['our own slot is never our successor', view(true, slot({ slot: 'a', state: 'waiting' })), undefined],
+    [
+      'a live placeholder is not a successor, whatever its role',
+      view(true, slot({ slot: 'b', state: 'placeholder', role: 'successor' })),
+      undefined,
+    ],
   ])('%s', (_t, v, want) => {
     expect(findSuccessor(me, v)?.slot).toBe(want);
   });
@@ -65,6 +70,20 @@ describe('summarize: what the sidecar reports', () => {
       'a held lock without a serving file is not serving',
       view(true, slot({ slot: 'a', state: 'starting' })),
       { serving: false },
+    ],
+    [
+      'a placeholder beside the serving slot announces no handover',
+      view(
+        true,
+        slot({ slot: 'a', state: 'serving' }),
+        slot({ slot: 'b', state: 'placeholder', role: 'standby' }),
+      ),
+      { serving: true, activeSlot: 'a', phase: 'none', successorSlot: null },
+    ],
+    [
+      'a placeholder alone does not serve and is not about to',
+      view(false, slot({ slot: 'b', state: 'placeholder', role: 'standby' })),
+      { serving: false, activeSlot: null, phase: 'unserved', successorSlot: null },
     ],
     [
       'binary mode reports the version the launcher runs',

@@ -14,6 +14,7 @@ export const SLOT_STATES = [
   'failed', // gave up (deadline passed or start-up failed); still a standby
   'staging', // binary mode: copying binaries into the shared volume
   'staged', // binary mode: binaries complete; nothing else to do
+  'placeholder', // the placeholder program: idle, holds no lock but its liveness lock, will never serve
   'stopped', // exited cleanly
 ] as const;
 export type SlotState = (typeof SLOT_STATES)[number];

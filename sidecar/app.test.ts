@@ -261,3 +261,65 @@ describe('sidecar app with bad input in the shared volume', () => {
     expect((await get(app, '/metrics')).body).toContain('hotupgrade_slot_state{slot="a",state="serving"} 0');
   });
 });
+
+describe("sidecar app: slot readiness (the slot containers' readiness probe)", () => {
+  const placeholder = makeFile({ slot: 'b', version: 'placeholder', state: 'placeholder', role: 'standby' });
+
+  it('answers 200 for the serving slot and for the placeholder beside it, with state and version', async () => {
+    const dir = tempVolume();
+    startSlot(dir, a1, { lock: true });
+    startSlot(dir, placeholder);
+    const { app } = await sidecar(dir);
+    const a = await get(app, '/v1/slots/a/ready');
+    expect(a.status).toBe(200);
+    expect(a.json()).toEqual({ ready: true, slot: 'a', state: 'serving', version: 'v1' });
+    const b = await get(app, '/v1/slots/b/ready');
+    expect(b.status).toBe(200);
+    expect(b.json()).toEqual({ ready: true, slot: 'b', state: 'placeholder', version: 'placeholder' });
+  });
+
+  it('answers 503 with the reason while the new version waits for the active lock', async () => {
+    const dir = tempVolume();
+    startSlot(dir, a1, { lock: true });
+    startSlot(dir, b2);
+    const { app } = await sidecar(dir);
+    const r = await get(app, '/v1/slots/b/ready');
+    expect(r.status).toBe(503);
+    expect(r.json()).toEqual({
+      ready: false,
+      slot: 'b',
+      state: 'waiting',
+      version: 'v2',
+      reason: 'slot "b": version v2 is waiting for the active lock (handover in progress)',
+    });
+  });
+
+  it('reads the volume afresh: a killed placeholder is not ready at the next probe', async () => {
+    const dir = tempVolume();
+    startSlot(dir, a1, { lock: true });
+    const b = startSlot(dir, placeholder);
+    const { app } = await sidecar(dir);
+    expect((await get(app, '/v1/slots/b/ready')).status).toBe(200);
+    b.die();
+    const r = await get(app, '/v1/slots/b/ready');
+    expect(r.status).toBe(503);
+    expect(r.json()).toMatchObject({ ready: false, slot: 'b', state: null, version: null });
+    expect((r.json() as { reason: string }).reason).toContain('slot "b": no live process');
+  });
+
+  it('answers 503 for a slot with nothing in the volume, even without a slots directory', async () => {
+    const { app } = await sidecar(tempVolume(false));
+    const r = await get(app, '/v1/slots/b/ready');
+    expect(r.status).toBe(503);
+    expect((r.json() as { reason: string }).reason).toBe(
+      'slot "b": no live process (the container is starting, or its process died)',
+    );
+  });
+
+  it.each([['B'], ['a.b'], ['-a'], ['%20a']])('answers 400 for %j, which names no slot', async (name) => {
+    const { app } = await sidecar(tempVolume());
+    const r = await get(app, `/v1/slots/${name}/ready`);
+    expect(r.status).toBe(400);
+    expect((r.json() as { reason: string }).reason).toContain('is not a slot name');
+  });
+});

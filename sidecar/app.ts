@@ -13,10 +13,12 @@ import type { PodRef } from './report.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { readyRoutes } from './routes/ready.ts';
+import { slotReadyRoutes } from './routes/slotReady.ts';
 import { stateRoutes } from './routes/state.ts';
 
 export type { PodState, SlotReport } from './report.ts';
 export type { Readiness } from './readiness.ts';
+export type { SlotReadiness } from './slotReadiness.ts';
 
 export interface AppOptions {
   /** The shared volume (HOTUPGRADE_DIR). */
@@ -61,6 +63,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addHook('onClose', async () => observer.stop());
   app.register(healthRoutes);
   app.register(readyRoutes, { observer, dir: opts.dir });
+  app.register(slotReadyRoutes, { dir: opts.dir });
   app.register(stateRoutes, { observer, pod });
   app.register(metricsRoutes, { observer, registry });
   return app;

@@ -46,6 +46,20 @@ describe('describe a transition', () => {
       'no version file yet',
     ],
     [
+      'the placeholder program announcing itself',
+      {
+        kind: 'process',
+        slot: 'b',
+        version: 'placeholder',
+        instance: 'p-1',
+        state: 'placeholder',
+        alive: true,
+        restarted: true,
+      },
+      'info',
+      'slot "b": new process, placeholder (idle, never serves)',
+    ],
+    [
       'a state change',
       { kind: 'state', slot: 'a', version: 'v1', from: 'serving', to: 'draining' },
       'info',

@@ -3,6 +3,7 @@
 import { slotFilePath } from '../sdk/versionFile.ts';
 import type { Summary } from '../sdk/handover.ts';
 import type { Transition } from './diff.ts';
+import { PLACEHOLDER_WORDS } from './readiness.ts';
 
 export type Level = 'info' | 'warn' | 'error';
 
@@ -11,6 +12,9 @@ export interface LogLine {
   fields: Record<string, unknown>;
   msg: string;
 }
+
+const processWords = (t: { version: string; state: string }): string =>
+  t.state === 'placeholder' ? PLACEHOLDER_WORDS : `version ${t.version}, ${t.state}`;
 
 const who = (s: Summary): string => (s.activeSlot ? `slot "${s.activeSlot}" (${s.activeVersion})` : 'nobody');
 
@@ -47,8 +51,8 @@ export function describe(t: Transition, dir: string): LogLine {
           alive: t.alive,
         },
         msg: t.restarted
-          ? `slot "${t.slot}": new process, version ${t.version}, ${t.state}${t.alive ? '' : ' (already dead)'}`
-          : `slot "${t.slot}": version ${t.version}, ${t.state}${t.alive ? '' : ' (process dead)'}`,
+          ? `slot "${t.slot}": new process, ${processWords(t)}${t.alive ? '' : ' (already dead)'}`
+          : `slot "${t.slot}": ${processWords(t)}${t.alive ? '' : ' (process dead)'}`,
       };
     case 'state':
       return {

@@ -69,6 +69,16 @@ describe('metrics', () => {
     expect(text).toContain('hotupgrade_slot_alive{slot="b"} 0');
   });
 
+  it('reports a placeholder as its own state, neither serving nor a failure', async () => {
+    const placeholder = makeFile({ slot: 'b', version: 'placeholder', state: 'placeholder' });
+    const text = await scrape([makeView(true, live(a1), live(placeholder))]);
+    expect(text).toContain('hotupgrade_slot_state{slot="b",state="placeholder"} 1');
+    expect(text).toContain('hotupgrade_slot_state{slot="b",state="waiting"} 0');
+    expect(text).toContain('hotupgrade_serving 1');
+    expect(text).toContain('hotupgrade_active_version_info{slot="a",version="v1"} 1');
+    expect(text).toContain('hotupgrade_handovers_total{result="failed"} 0');
+  });
+
   it('counts failures: a slot entering failed, and a new rejected entry', async () => {
     const text = await scrape([
       makeView(true, live(a1), live(b2)),

@@ -1,7 +1,7 @@
 // The pod's hot-upgrade facts as Prometheus metrics. Counters and histograms are fed by
 // transitions (so each event counts once, see diff.ts); gauges are set from the current
 // view on every look. Labels are bounded: slot names are DNS-label words (two per pod),
-// states are the protocol's nine, and the version label exists for the active slot only.
+// states are the protocol's ten, and the version label exists for the active slot only.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Summary } from '../sdk/handover.ts';
 import { SLOT_STATES } from '../sdk/versionFile.ts';

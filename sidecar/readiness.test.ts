@@ -13,6 +13,11 @@ describe('readiness', () => {
     ['a slot serves', makeView(true, live(a1)), 'none'],
     ['a successor waits while the active slot serves', makeView(true, live(a1), live(b2)), 'announced'],
     [
+      'a placeholder runs beside the active slot',
+      makeView(true, live(a1), live(makeFile({ slot: 'b', state: 'placeholder', role: 'standby' }))),
+      'none',
+    ],
+    [
       'the active slot drains for a successor',
       makeView(true, live({ ...a1, state: 'draining', successor: 'b' }), live(b2)),
       'draining',
@@ -37,6 +42,11 @@ describe('readiness', () => {
       'nobody holds the lock',
       makeView(false, live({ ...a1, state: 'failed', error: 'boom' })),
       ['nobody holds the active lock', 'slot "a": failed, version v1: boom'],
+    ],
+    [
+      'only a placeholder runs',
+      makeView(false, live(makeFile({ slot: 'b', version: 'placeholder', state: 'placeholder' }))),
+      ['nobody holds the active lock', 'slot "b": placeholder (idle, never serves)'],
     ],
     [
       'the serving process is dead',

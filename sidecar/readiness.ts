@@ -11,13 +11,20 @@ export type Readiness =
   | { ready: true; activeSlot: string | null; activeVersion: string | null; phase: HandoverPhase }
   | { ready: false; reason: string; phase: HandoverPhase; slots: string[] };
 
+/** How a slot running the placeholder program is described, in every answer and log line. */
+export const PLACEHOLDER_WORDS = 'placeholder (idle, never serves)';
+
 /** One slot in a sentence: "slot "b": waiting, version v2", "slot "a": process gone (last state serving, ...)". */
 export function describeSlot(s: SlotView): string {
   const name = `slot "${s.slot}"`;
   if (!s.file) return `${name}: ${s.problem ?? 'no version file'}${s.alive ? '' : ' (no live process)'}`;
   const f = s.file;
   const error = optionalString(f.error);
-  const what = `${f.state}, version ${f.version}${error ? `: ${error}` : ''}`;
+  // A placeholder's version is not a version anybody runs (often the word "placeholder").
+  const what =
+    f.state === 'placeholder'
+      ? PLACEHOLDER_WORDS
+      : `${f.state}, version ${f.version}${error ? `: ${error}` : ''}`;
   return s.alive ? `${name}: ${what}` : `${name}: process gone (last state ${what})`;
 }
 

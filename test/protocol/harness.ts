@@ -46,6 +46,16 @@ export function slotCommand(env: NodeJS.ProcessEnv = process.env): string[] {
   return [process.execPath, path.join(REPO, 'demo/server.ts')];
 }
 
+/** The variable naming the placeholder program under test, as one command line. */
+export const PLACEHOLDER_CMD_ENV = 'HOTUPGRADE_CONFORMANCE_PLACEHOLDER_CMD';
+
+/** The placeholder program: HOTUPGRADE_CONFORMANCE_PLACEHOLDER_CMD, or this repository's placeholder on the running node. */
+export function placeholderCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env[PLACEHOLDER_CMD_ENV]?.trim();
+  if (raw) return splitCommand(raw);
+  return [process.execPath, path.join(REPO, 'placeholder/main.ts')];
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` every 20 ms until it returns a value, or throws `what` with `context()` after timeoutMs. */

@@ -1,0 +1,130 @@
+// The controller's configuration: flags, each with an environment variable of the same
+// meaning (the chart sets env). A bad value stops the start with a message naming the
+// flag and the fix (ConfigError); nothing else here throws.
+import { parseArgs } from 'node:util';
+
+export interface ControllerConfig {
+  kubeconfig: string | undefined;
+  /** Watch one namespace; all when empty. */
+  namespace: string | undefined;
+  placeholderImage: string;
+  sidecarImage: string;
+  /** Port of /healthz, /readyz and /metrics. */
+  port: number;
+  host: string;
+  leaderElection: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  /** Reconciles running at once (different HotDeployments). */
+  workers: number;
+  /** Pod writes in flight at once within one reconcile. */
+  writeConcurrency: number;
+  qps: number;
+  burst: number;
+  /** Periodic re-delivery of every cached object, in s (0: never). */
+  resyncSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const FLAGS = {
+  kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file (in-cluster config when unset)' },
+  namespace: { env: 'WATCH_NAMESPACE', help: 'only this namespace (all when unset)' },
+  'placeholder-image': { env: 'HOTUPGRADE_PLACEHOLDER_IMAGE', help: 'image of the idle slot (required)' },
+  'sidecar-image': { env: 'HOTUPGRADE_SIDECAR_IMAGE', help: 'image of the sidecar (required)' },
+  port: { env: 'HOTUPGRADE_CONTROLLER_PORT', help: 'port of /healthz, /readyz, /metrics (default 8080)' },
+  host: { env: 'HOTUPGRADE_CONTROLLER_HOST', help: 'address to listen on (default 0.0.0.0)' },
+  'leader-elect': {
+    env: 'HOTUPGRADE_LEADER_ELECT',
+    help: 'true|false: elect a leader on a Lease (default true)',
+  },
+  'lease-namespace': { env: 'POD_NAMESPACE', help: 'namespace of the Lease (default hotupgrade-system)' },
+  'lease-name': { env: 'HOTUPGRADE_LEASE_NAME', help: 'name of the Lease (default hotupgrade-controller)' },
+  identity: { env: 'POD_NAME', help: 'this replica in the Lease (default hostname-pid)' },
+  workers: { env: 'HOTUPGRADE_WORKERS', help: 'HotDeployments reconciled at once (default 4)' },
+  'write-concurrency': {
+    env: 'HOTUPGRADE_WRITE_CONCURRENCY',
+    help: 'pod writes in flight per reconcile (default 32)',
+  },
+  qps: { env: 'HOTUPGRADE_KUBE_QPS', help: 'API requests per second (default 200)' },
+  burst: { env: 'HOTUPGRADE_KUBE_BURST', help: 'API request burst (default 400)' },
+  'resync-seconds': {
+    env: 'HOTUPGRADE_RESYNC_SECONDS',
+    help: 'full resync period in s, 0 = never (default 300)',
+  },
+  'log-level': { env: 'LOG_LEVEL', help: 'pino level (default info)' },
+} as const;
+
+type Flag = keyof typeof FLAGS;
+
+export function usage(): string {
+  const lines = Object.entries(FLAGS).map(([f, d]) => `  --${f.padEnd(20)} ${d.help} [env ${d.env}]`);
+  return `hotupgrade-controller: reconciles HotDeployments into hot-upgradable pods\n\nFlags:\n${lines.join('\n')}\n`;
+}
+
+function integer(name: Flag, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new ConfigError(
+      `--${name} (env ${FLAGS[name].env}) = ${JSON.stringify(raw)}: use an integer from ${min} to ${max}, or leave it unset for ${fallback}`,
+    );
+  }
+  return n;
+}
+
+export function readConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  hostname: string,
+): ControllerConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
+  }
+  const get = (f: Flag): string | undefined => {
+    const v = values[f];
+    return typeof v === 'string' ? v : env[FLAGS[f].env] || undefined;
+  };
+  const required = (f: Flag): string => {
+    const v = get(f);
+    if (!v) throw new ConfigError(`--${f} (env ${FLAGS[f].env}) is required: ${FLAGS[f].help}`);
+    return v;
+  };
+  const le = get('leader-elect') ?? 'true';
+  if (le !== 'true' && le !== 'false') {
+    throw new ConfigError(
+      `--leader-elect (env HOTUPGRADE_LEADER_ELECT) = ${JSON.stringify(le)}: use true or false`,
+    );
+  }
+  const qps = integer('qps', get('qps'), 200, 1, 100_000);
+  return {
+    kubeconfig: get('kubeconfig'),
+    namespace: get('namespace'),
+    placeholderImage: required('placeholder-image'),
+    sidecarImage: required('sidecar-image'),
+    port: integer('port', get('port'), 8080, 0, 65535),
+    host: get('host') ?? '0.0.0.0',
+    leaderElection: le === 'true',
+    leaseNamespace: get('lease-namespace') ?? 'hotupgrade-system',
+    leaseName: get('lease-name') ?? 'hotupgrade-controller',
+    identity: get('identity') ?? `${hostname}-${process.pid}`,
+    workers: integer('workers', get('workers'), 4, 1, 64),
+    writeConcurrency: integer('write-concurrency', get('write-concurrency'), 32, 1, 512),
+    qps,
+    burst: integer('burst', get('burst'), qps * 2, 1, 200_000),
+    resyncSeconds: integer('resync-seconds', get('resync-seconds'), 300, 0, 86_400),
+    logLevel: get('log-level') ?? 'info',
+  };
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The controller's entry point: configuration, the API client, leader election, the
+// reconciler and the HTTP endpoints. On SIGTERM it stops reconciling, releases the lease
+// (a standby takes over within ~2 s) and exits. A replica that loses the lease exits
+// too: like client-go's, it starts over with fresh caches rather than campaign again.
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { buildApp } from './app.ts';
+import { ConfigError, readConfig, usage, type ControllerConfig } from './config.ts';
+import { FIELD_MANAGER } from './constants.ts';
+import { KubeClient, loadKubeConfig } from './kube/client.ts';
+import { LeaderElector } from './kube/leader.ts';
+import { HotDeploymentReconciler } from './reconciler.ts';
+
+/** Hard bound on shutdown, in ms (the pod's grace period is 30 s). */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function loadConfig(): ControllerConfig {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(usage());
+    process.exit(0);
+  }
+  try {
+    return readConfig(process.argv.slice(2), process.env, hostname());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`hotupgrade-controller: bad configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ name: 'hotupgrade-controller', level: config.logLevel, base: { pid: process.pid } });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const client = await KubeClient.fromKubeConfig(loadKubeConfig(config.kubeconfig), {
+    qps: config.qps,
+    burst: config.burst,
+    fieldManager: FIELD_MANAGER,
+    registry,
+    userAgent: `hotupgrade-controller/${process.env.npm_package_version ?? 'dev'}`,
+  });
+
+  let elector: LeaderElector | undefined;
+  const isLeader = (): boolean => (elector ? elector.isLeader() : true);
+  const reconciler = new HotDeploymentReconciler({
+    client,
+    log,
+    registry,
+    images: { placeholderImage: config.placeholderImage, sidecarImage: config.sidecarImage },
+    ...(config.namespace ? { namespace: config.namespace } : {}),
+    workers: config.workers,
+    writeConcurrency: config.writeConcurrency,
+    resyncMs: config.resyncSeconds * 1000,
+    isLeader,
+  });
+  const app = buildApp({
+    log,
+    registry,
+    readiness: () => {
+      const h = reconciler.health();
+      return { ok: h.ok, leader: isLeader(), holder: elector?.leader ?? null, informers: h.informers };
+    },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  reconciler.start();
+
+  const shutdownSignal = new AbortController();
+  let exitCode = 0;
+  const shutdown = (why: string, code: number): void => {
+    if (shutdownSignal.signal.aborted) return;
+    exitCode = code;
+    log.info({ why }, 'shutting down');
+    setTimeout(() => {
+      log.warn({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
+      process.exit(code || 1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    shutdownSignal.abort();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => shutdown('SIGINT', 0));
+
+  const lead = async (signal: AbortSignal): Promise<void> => {
+    if (!(await reconciler.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
+    log.info({ identity: config.identity }, 'leading: reconciling');
+    await reconciler.run(signal);
+  };
+  if (config.leaderElection) {
+    elector = new LeaderElector({
+      client,
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      logger: log,
+      registry,
+      onStartedLeading: lead,
+      onStoppedLeading: () => {
+        if (!shutdownSignal.signal.aborted) shutdown('lost the leader lease', 1);
+      },
+    });
+    await elector.run(shutdownSignal.signal);
+  } else {
+    await lead(shutdownSignal.signal);
+  }
+  await reconciler.stop();
+  await app.close();
+  await client.close();
+  log.info('stopped');
+  process.exit(exitCode);
+}
+
+main().catch((err: unknown) => {
+  console.error('hotupgrade-controller: fatal:', err);
+  process.exit(1);
+});
