@@ -2,7 +2,7 @@
 // lets start. Pure. The pod counts say which batch runs; the previous status is read
 // only for the start of a timed pause (a controller that restarts mid-pause waits at
 // most the rest of it, never less).
-import type { BatchStatus, HotDeploymentStatus } from './api/types.ts';
+import type { BatchPause, BatchStatus, HotDeploymentStatus } from './api/types.ts';
 import type { Desired } from './spec.ts';
 
 export interface BatchCounts {
@@ -30,6 +30,22 @@ export function effectiveTargets(d: Desired): { targets: number[]; pauses: boole
   return { targets: d.batchTargets, pauses: true };
 }
 
+/**
+ * The pause that holds batch `next` (0-based): the one after batch next-1, or, when
+ * batches before it resolved to the same count (a percent of few replicas), the first
+ * manual or timed pause among them, so an empty batch never swallows a pause.
+ */
+function pauseBefore(d: Desired, targets: number[], next: number): BatchPause | undefined {
+  const t = targets[next - 1];
+  let found: BatchPause | undefined;
+  for (let j = next - 1; j >= 0 && targets[j] === t; j--) {
+    const p = d.batches[j]?.pause;
+    if (p?.manual) return p;
+    found = p ?? found;
+  }
+  return found;
+}
+
 export function decideBatch(
   d: Desired,
   c: BatchCounts,
@@ -52,7 +68,7 @@ export function decideBatch(
     const doneTarget = targets[next - 1] ?? 0;
     const base = { number: done, total, target: doneTarget, updated: c.updated };
     if (!c.settled) return { batch: { ...base, state: 'Upgrading' }, allowed: 0 };
-    const pause = pauses ? d.batches[next - 1]?.pause : undefined;
+    const pause = pauses ? pauseBefore(d, targets, next) : undefined;
     if (pause?.manual) {
       const approved = d.approvedRevision === d.revision && d.approvedBatch >= next + 1;
       if (!approved) return { batch: { ...base, state: 'AwaitingApproval' }, allowed: 0 };

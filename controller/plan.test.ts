@@ -126,6 +126,24 @@ describe('a rollout in batches', () => {
     expect(w.hd.status?.batch?.total).toBe(3);
   });
 
+  it('a batch that resolves to no new pods does not swallow the pause before it', () => {
+    // 3 replicas: 2, then 50% (= 2), then 100%: the manual pause after the first batch holds.
+    const w = new World(
+      makeHd({
+        replicas: 3,
+        strategy: {
+          maxUnavailable: 3,
+          batches: [{ replicas: 2, pause: { manual: true } }, { replicas: '50%' }],
+        },
+      }),
+    );
+    w.settle();
+    setImage(w.hd, 'demo:v2');
+    w.settle();
+    expect(count(w.images(), 'demo:v2')).toBe(2);
+    expect(w.hd.status?.batch?.state).toBe('AwaitingApproval');
+  });
+
   it('upgrades the highest ordinals first', () => {
     const w = new World(
       makeHd({ replicas: 4, strategy: { batches: [{ replicas: 2, pause: { manual: true } }] } }),

@@ -126,23 +126,16 @@ export class HotDeploymentReconciler {
   /** Runs workers until `signal` aborts (leadership lost or shutdown); items in progress finish. */
   async run(signal: AbortSignal): Promise<void> {
     for (const hd of this.hds.store.list()) this.queue.add(key(hd.metadata.namespace, hd.metadata.name));
-    const stopped = new Promise<undefined>((resolve) =>
-      signal.addEventListener('abort', () => resolve(undefined)),
-    );
     const worker = async (): Promise<void> => {
-      while (!signal.aborted) {
-        const k = await Promise.race([this.queue.get(), stopped]);
-        if (k === undefined) return;
-        if (signal.aborted) {
-          this.queue.done(k);
-          this.queue.add(k);
-          return;
-        }
+      // get(signal) gives up its wait when the signal aborts, so no key is taken and left.
+      for (let k = await this.queue.get(signal); k !== undefined; k = await this.queue.get(signal)) {
         try {
-          await this.#process(k);
+          if (signal.aborted) this.queue.add(k);
+          else await this.#process(k);
         } finally {
           this.queue.done(k);
         }
+        if (signal.aborted) return;
       }
     };
     await Promise.all(Array.from({ length: this.#o.workers }, worker));

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { cleanupStaleState } from './cleanup.ts';
 import { BIN, K8S_VERSION, RANGES, k8sBin, stateDir } from './config.ts';
 import { makePki, writeKubeconfig, type CertSpec, type Pki } from './pki.ts';
-import { freePort, progress, readDaemons, startDaemon, stopDaemons, waitFor, type Daemon } from './proc.ts';
+import {
+  freePort,
+  isOurs,
+  progress,
+  readDaemons,
+  startDaemon,
+  stopDaemons,
+  waitFor,
+  type Daemon,
+} from './proc.ts';
 
 export interface ControlPlaneOptions {
   name: string;
@@ -206,4 +215,60 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 export async function stopControlPlane(name: string): Promise<void> {
   const dir = stateDir(name);
   if (readDaemons(dir).length) await stopDaemons(dir);
+}
+
+// The kube-apiserver of a running control plane, as this process started it.
+function apiServerDaemon(cp: ControlPlane): Daemon {
+  const d = readDaemons(cp.dir).find((x) => x.name === 'kube-apiserver');
+  if (!d || !isOurs(d)) throw new Error(`control plane ${cp.name} has no running kube-apiserver`);
+  return d;
+}
+
+// Stops kube-apiserver (etcd and its data stay) and returns what starts it again with the
+// same flags and port: what a control plane upgrade or crash looks like to a client.
+// crash: SIGKILL at once (a graceful stop can take its full 10 s grace here).
+export async function stopApiServer(
+  cp: ControlPlane,
+  opts: { crash?: boolean } = {},
+): Promise<{ start(): Promise<void> }> {
+  const d = apiServerDaemon(cp);
+  const args = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0').slice(1, -1);
+  if (opts.crash) {
+    process.kill(d.pid, 'SIGKILL');
+    for (let i = 0; i < 200 && isOurs(d); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  await stopDaemons(cp.dir, ['kube-apiserver']);
+  return {
+    start: async () => {
+      const next = startDaemon(cp.dir, 'kube-apiserver', d.exe, args);
+      const i = cp.daemons.findIndex((x) => x.name === 'kube-apiserver');
+      if (i >= 0) cp.daemons[i] = next;
+      else cp.daemons.push(next);
+      await waitFor(
+        'kube-apiserver /readyz after restart',
+        async () => (await apiGet(cp, '/readyz')).status === 200,
+        { daemons: [next], timeoutMs: 90_000 },
+      );
+    },
+  };
+}
+
+// Stops and starts kube-apiserver; resolves when it answers /readyz again.
+export async function restartApiServer(
+  cp: ControlPlane,
+  opts: { crash?: boolean; downMs?: number } = {},
+): Promise<void> {
+  const stopped = await stopApiServer(cp, opts);
+  if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+  await stopped.start();
+}
+
+// Freezes kube-apiserver (SIGSTOP): its TCP connections stay open but say nothing, like a
+// peer behind a dead NAT entry. Returns the function that thaws it (SIGCONT).
+export function pauseApiServer(cp: ControlPlane): () => void {
+  const d = apiServerDaemon(cp);
+  process.kill(d.pid, 'SIGSTOP');
+  return () => {
+    if (isOurs(d)) process.kill(d.pid, 'SIGCONT');
+  };
 }

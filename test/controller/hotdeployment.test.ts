@@ -3,6 +3,7 @@
 // "the new version serves" is the sidecar's real answer, through the pod's status.
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sample } from '../../bench/prom.ts';
 import { startLoad, type LoadRun } from '../../demo/loadgen.ts';
 import { demoImage, startEnv, IMAGES, type Env } from './env.ts';
 import {
@@ -12,7 +13,6 @@ import {
   events,
   listPods,
   rolledOut,
-  sample,
   scrape,
   setImage,
   waitHd,
