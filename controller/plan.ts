@@ -233,7 +233,8 @@ export function plan(input: PlanInput): Plan {
   if (work && !held && !deadlineExceeded) wake(lastProgressMs + d.progressDeadlineMs + 1000);
 
   const degraded = failure !== undefined || deadlineExceeded;
-  const currentImage = previousImage(views, d.image) ?? d.image;
+  const previous = previousImage(views, d.image);
+  const currentImage = previous ?? d.image;
   if (degraded && d.autoRollback && !d.rollback) {
     const to =
       prev?.currentImage && !sameImage(prev.currentImage, d.image) ? prev.currentImage : currentImage;
@@ -292,9 +293,10 @@ export function plan(input: PlanInput): Plan {
 
   // Scale up: new pods serve the update image, unless the rollout still holds pods back.
   const rolloutHolds = updated < d.replicas - d.partition;
+  const taken = new Set(views.map((v) => v.ordinal));
   for (let o = 0; o < d.replicas; o++) {
-    if (present.has(o) || views.some((v) => v.ordinal === o)) continue;
-    const old = o < d.partition || rolloutHolds ? previousImage(views, d.image) : undefined;
+    if (taken.has(o)) continue;
+    const old = o < d.partition || rolloutHolds ? previous : undefined;
     out.creates.push(buildPod(hd, d, o, { image: old ?? d.image, ...images }));
     moved = true;
   }
@@ -317,7 +319,7 @@ export function plan(input: PlanInput): Plan {
     currentImage:
       missing === 0 && usable.length === inRange.length && usable.every((v) => isUpdated(v, d))
         ? d.image
-        : (previousImage(views, d.image) ?? prev?.currentImage ?? d.image),
+        : (previous ?? prev?.currentImage ?? d.image),
     ...(out.rollback ? { rollback: out.rollback } : {}),
   };
   out.status = buildStatus(hd, obs, nowMs);

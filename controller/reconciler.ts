@@ -183,7 +183,9 @@ export class HotDeploymentReconciler {
       .byIndex(k)
       .filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === hd.metadata.uid));
     const nowMs = this.#now();
+    const t0 = performance.now();
     const p = plan({ hd, pods, nowMs, images: this.#o.images });
+    const planMs = performance.now() - t0;
     const writes = p.creates.length + p.deletes.length + p.pods.length + (p.rollback ? 1 : 0);
     if (writes > 0 || p.events.length > 0 || p.problems.length > 0) {
       log.info(
@@ -194,6 +196,8 @@ export class HotDeploymentReconciler {
           rollback: p.rollback,
           problems: p.problems,
           batch: p.status.batch,
+          pods_cached: pods.length,
+          planMs: Math.round(planMs),
         },
         'plan',
       );
@@ -212,6 +216,8 @@ export class HotDeploymentReconciler {
       const s = slim(res.hd as HotDeployment & KubeObject);
       if (newer(this.hds.store.get(k), s)) this.hds.store.set(s);
     }
+    if (writes > 0)
+      log.debug({ writes: res.writes, executeMs: Math.round(performance.now() - t0 - planMs) }, 'executed');
     for (const h of p.handovers) this.#domain.handover(h);
     if (p.rollback && res.hd) this.#domain.rollback(ns, name);
     this.#domain.observe(ns, name, p.status, versionsOf(pods));
