@@ -10,7 +10,6 @@
 // Progress goes to stderr; the last line on stdout is one JSON object.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,6 +36,11 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     'timeout-s': { type: 'string', default: '1800' },
     'controller-log': { type: 'string' },
+    // The V8 heap settings the chart gives the controller (a 256 MiB container).
+    'controller-node-options': {
+      type: 'string',
+      default: '--max-old-space-size=192 --max-semi-space-size=8',
+    },
   },
 });
 const PODS = Number(values.pods);
@@ -80,6 +84,17 @@ function hotDeployment(): HotDeployment {
       },
     },
   };
+}
+
+/** User + system CPU time of a process, in s (from /proc/<pid>/stat; clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function rssMb(pid: number): number {
@@ -182,7 +197,11 @@ async function main(): Promise<void> {
       ],
       {
         stdio: ['ignore', values['controller-log'] ? 'pipe' : 'ignore', 'inherit'],
-        env: { ...process.env, LOG_LEVEL: values['controller-log'] ? 'debug' : 'warn' },
+        env: {
+          ...process.env,
+          LOG_LEVEL: values['controller-log'] ? 'debug' : 'warn',
+          NODE_OPTIONS: values['controller-node-options'],
+        },
       },
     );
     if (values['controller-log']) controller.stdout?.pipe(createWriteStream(values['controller-log']));
@@ -197,6 +216,15 @@ async function main(): Promise<void> {
     await sleep(2000);
 
     const before = await scrape(port);
+    const apiPid = cp.daemons.find((d) => d.name === 'kube-apiserver')?.pid ?? 0;
+    const etcdPid = cp.daemons.find((d) => d.name === 'etcd')?.pid ?? 0;
+    const cpu0 = {
+      api: cpuSeconds(apiPid),
+      etcd: cpuSeconds(etcdPid),
+      ctl: cpuSeconds(pid),
+      self: process.cpuUsage(),
+    };
+    const simWrites0 = sim.stats().statusWrites;
     let maxRss = rssMb(pid);
     const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 250);
     const t0 = Date.now();
@@ -210,6 +238,13 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - t0) / 1000;
     clearInterval(rssTimer);
     const after = await scrape(port);
+    const self = process.cpuUsage(cpu0.self);
+    const cpu = {
+      apiServer: Number((cpuSeconds(apiPid) - cpu0.api).toFixed(1)),
+      etcd: Number((cpuSeconds(etcdPid) - cpu0.etcd).toFixed(1)),
+      controller: Number((cpuSeconds(pid) - cpu0.ctl).toFixed(1)),
+      simulator: Number(((self.user + self.system) / 1e6).toFixed(1)),
+    };
 
     const writes = (text: string): number =>
       sumSamples(text, 'rest_client_requests_total', (l) => WRITES.has(l.method ?? ''));
@@ -232,10 +267,11 @@ async function main(): Promise<void> {
       reconcileP50Ms: Number((quantileBetween(b0, b1, 0.5) * 1000).toFixed(1)),
       reconcileP99Ms: Number((quantileBetween(b0, b1, 0.99) * 1000).toFixed(1)),
       reconciles: Math.round(sumSamples(after, `${hist}_count`) - sumSamples(before, `${hist}_count`)),
-      simStatusWrites: sim.stats().statusWrites,
+      simStatusWrites: sim.stats().statusWrites - simWrites0,
+      cpuSeconds: cpu,
+      loadavg: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(2))),
       kubernetes: 'v1.36.5',
       cores: (await import('node:os')).cpus().length,
-      tmp: tmpdir(),
     };
     progress(
       `done: ${result.seconds} s (floor ${floorSeconds} s, overhead ${result.overheadSeconds} s), ${result.writesPerPod} writes/pod, controller RSS ${result.controllerRssMb} MB, reconcile p50 ${result.reconcileP50Ms} ms p99 ${result.reconcileP99Ms} ms`,

@@ -63,8 +63,6 @@ export class HotDeploymentReconciler {
   readonly #domain: DomainMetrics;
   readonly #now: () => number;
   #active = 0;
-  /** Reconcile durations of the last run, in ms (the benchmark reads percentiles). */
-  readonly durationsMs: number[] = [];
 
   constructor(o: ReconcilerOptions) {
     this.#o = o;
@@ -166,7 +164,6 @@ export class HotDeploymentReconciler {
       const ms = performance.now() - t0;
       this.#metrics.setActiveWorkers(--this.#active);
       this.#metrics.observeReconcile(result, ms / 1000);
-      if (this.durationsMs.length < 1_000_000) this.durationsMs.push(ms);
     }
   }
 
