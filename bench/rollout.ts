@@ -113,6 +113,9 @@ async function getHd(client: KubeClient): Promise<HotDeployment | undefined> {
   return r.ok ? r.body : undefined;
 }
 
+/** Set when the controller process exits: the bench stops instead of waiting for nothing. */
+let controllerExit: string | undefined;
+
 async function waitFor(
   what: string,
   client: KubeClient,
@@ -122,6 +125,7 @@ async function waitFor(
   const t0 = Date.now();
   let lastLog = 0;
   while (Date.now() - t0 < timeoutMs) {
+    if (controllerExit) throw new Error(`the controller exited (${controllerExit}) while waiting for ${what}`);
     const hd = await getHd(client);
     if (hd && hd.status?.observedGeneration === hd.metadata.generation && ok(hd)) return Date.now() - t0;
     if (Date.now() - lastLog > 5000) {
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
     );
     if (values['controller-log']) controller.stdout?.pipe(createWriteStream(values['controller-log']));
     const pid = controller.pid ?? 0;
+    controller.once('exit', (code, signal) => (controllerExit = `code ${code}, signal ${signal}`));
     const created = await client.create(
       `/apis/hotupgrade.io/v1alpha1/namespaces/${NS}/hotdeployments`,
       hotDeployment(),

@@ -32,8 +32,7 @@ export interface ExecuteResult {
   /** Events that could not be written (logged; not worth another reconcile). */
   eventErrors: { what: string; status: number; reason: string; message: string }[];
   writes: number;
-  /** Objects the API server returned, for the informer caches (read-your-writes). */
-  pods: V1Pod[];
+  /** The HotDeployment as the API server returned it after the last write to it. */
   hd?: HotDeployment;
 }
 
@@ -115,15 +114,24 @@ export function eventObject(hd: HotDeployment, e: PlanEvent, nowIso: string, com
   };
 }
 
+export interface ExecuteOptions {
+  concurrency: number;
+  nowIso: string;
+  component: string;
+  /** Each pod the API server returned, at once (read-your-writes for the cache; nothing is kept here). */
+  onPod?: (pod: V1Pod) => void;
+}
+
 export async function execute(
   w: Writer,
   hd: HotDeployment,
   p: Plan,
-  opts: { concurrency: number; nowIso: string; component: string },
+  opts: ExecuteOptions,
 ): Promise<ExecuteResult> {
   const ns = hd.metadata.namespace ?? 'default';
   const name = hd.metadata.name ?? '';
-  const res: ExecuteResult = { conflicts: 0, errors: [], eventErrors: [], writes: 0, pods: [] };
+  const res: ExecuteResult = { conflicts: 0, errors: [], eventErrors: [], writes: 0 };
+  const written = (pod: V1Pod): void => opts.onPod?.(pod);
   const record = <T>(what: string, r: WriteResult<T>, expected: string[] = []): T | undefined => {
     res.writes++;
     if (r.ok) return r.body;
@@ -135,20 +143,20 @@ export async function execute(
     const body = record(`create pod ${pod.metadata?.name ?? ''}`, await w.createPod(ns, pod), [
       'AlreadyExists',
     ]);
-    if (body) res.pods.push(body);
+    if (body) written(body);
   });
   await pool(p.deletes, opts.concurrency, async (d) => {
     const r = await w.deletePod(ns, d.name, d.uid);
     // NotFound: already gone, which is what we wanted.
     if (!r.ok && r.status === 404) return;
     const body = record(`delete pod ${d.name}`, r);
-    if (body?.kind === 'Pod') res.pods.push(body);
+    if (body?.kind === 'Pod') written(body);
   });
   await pool(p.pods, opts.concurrency, async (a) => {
     const r = await w.patchPod(ns, a.patch.pod, podPatchBody(a.patch));
     if (!r.ok && r.status === 404) return;
     const body = record(`${a.kind} on pod ${a.patch.pod}`, r);
-    if (body) res.pods.push(body);
+    if (body) written(body);
   });
   if (p.rollback) {
     const ops = rollbackOps(hd, p.rollback.from, p.rollback.to, p.rollback.reason, opts.nowIso);

@@ -22,6 +22,9 @@ import { otherSlot, viewPod, type PodView } from './podView.ts';
 import { desiredOf, type Desired } from './spec.ts';
 import { buildStatus, invalidStatus } from './status.ts';
 
+/** Pods created per reconcile at most; the reconcile runs again at once for the rest. */
+export const MAX_CREATES = 500;
+
 export interface ControllerImages {
   placeholderImage: string;
   sidecarImage: string;
@@ -292,15 +295,19 @@ export function plan(input: PlanInput): Plan {
   if (started > 0) wake(nowMs + d.handoverDeadlineMs + 11_000);
 
   // Scale up: new pods serve the update image, unless the rollout still holds pods back.
+  // At most MAX_CREATES per reconcile (the next reconcile creates more), as the
+  // ReplicaSet controller bounds its bursts: a 10,000-pod scale-up must not hold
+  // 10,000 pod objects and their answers in memory at once.
   const rolloutHolds = updated < d.replicas - d.partition;
   const taken = new Set(views.map((v) => v.ordinal));
-  for (let o = 0; o < d.replicas; o++) {
+  for (let o = 0; o < d.replicas && out.creates.length < MAX_CREATES; o++) {
     if (taken.has(o)) continue;
     const old = o < d.partition || rolloutHolds ? previous : undefined;
     out.creates.push(buildPod(hd, d, o, { image: old ?? d.image, ...images }));
     moved = true;
   }
   if (moved) lastProgressMs = nowMs;
+  if (out.creates.length === MAX_CREATES) wake(nowMs);
 
   const obs: Observed = {
     d,

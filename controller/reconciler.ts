@@ -199,16 +199,17 @@ export class HotDeploymentReconciler {
         'plan',
       );
     }
+    // Read your writes: the next plan must not act on the objects as they were.
     const res = await execute(kubeWriter(this.#o.client, this.#o.isLeader), hd, p, {
       concurrency: this.#o.writeConcurrency,
       nowIso: rfc3339(nowMs),
       component: FIELD_MANAGER,
+      onPod: (pod) => {
+        const s = slim(pod as V1Pod & KubeObject);
+        if (newer(this.pods.store.get(key(s.metadata?.namespace, s.metadata?.name)), s))
+          this.pods.store.set(s);
+      },
     });
-    // Read your writes: the next plan must not act on the objects as they were.
-    for (const pod of res.pods) {
-      const s = slim(pod as V1Pod & KubeObject);
-      if (newer(this.pods.store.get(key(s.metadata?.namespace, s.metadata?.name)), s)) this.pods.store.set(s);
-    }
     if (res.hd) {
       const s = slim(res.hd as HotDeployment & KubeObject);
       if (newer(this.hds.store.get(k), s)) this.hds.store.set(s);
