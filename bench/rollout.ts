@@ -125,7 +125,8 @@ async function waitFor(
   const t0 = Date.now();
   let lastLog = 0;
   while (Date.now() - t0 < timeoutMs) {
-    if (controllerExit) throw new Error(`the controller exited (${controllerExit}) while waiting for ${what}`);
+    if (controllerExit)
+      throw new Error(`the controller exited (${controllerExit}) while waiting for ${what}`);
     const hd = await getHd(client);
     if (hd && hd.status?.observedGeneration === hd.metadata.generation && ok(hd)) return Date.now() - t0;
     if (Date.now() - lastLog > 5000) {
