@@ -53,7 +53,6 @@ export interface PodView {
   failed: FailedHandover | null;
   /** Why an annotation of ours could not be read; the pod is left alone while this is set. */
   problem?: string;
-  pod: V1Pod;
 }
 
 export function otherSlot(s: SlotName): SlotName {
@@ -152,7 +151,6 @@ export function viewPod(pod: V1Pod, hdName: string, hotContainer: string): PodVi
     slots,
     inFlight: typeof inFlight === 'string' ? null : inFlight,
     failed: parseFailed(annotations[ANNOTATIONS.failed]),
-    pod,
   };
   if (typeof inFlight === 'string') view.problem = inFlight;
   else if (!isSlot(activeRaw))

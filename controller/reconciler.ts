@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { HotDeployment } from './api/types.ts';
 import { ANNOTATIONS, FIELD_MANAGER, GROUP, LABELS, PLURAL, VERSION } from './constants.ts';
 import { rfc3339 } from './conditions.ts';
+import { compactPod } from './compactPod.ts';
 import { execute } from './execute.ts';
 import { versionOf } from './images.ts';
 import type { KubeClient } from './kube/client.ts';
@@ -82,7 +83,7 @@ export class HotDeploymentReconciler {
       logger: o.log,
       name: 'pods',
       labelSelector: LABELS.hotDeployment,
-      transform: slim,
+      transform: (p) => compactPod(p) as V1Pod & KubeObject,
       index: (p) => key(p.metadata?.namespace, p.metadata?.labels?.[LABELS.hotDeployment]),
       resyncMs: 0,
     });
@@ -205,7 +206,7 @@ export class HotDeploymentReconciler {
       nowIso: rfc3339(nowMs),
       component: FIELD_MANAGER,
       onPod: (pod) => {
-        const s = slim(pod as V1Pod & KubeObject);
+        const s = compactPod(pod) as V1Pod & KubeObject;
         if (newer(this.pods.store.get(key(s.metadata?.namespace, s.metadata?.name)), s))
           this.pods.store.set(s);
       },
