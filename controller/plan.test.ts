@@ -178,6 +178,16 @@ describe('a rollout in batches', () => {
     expect(count(w.images(), 'demo:v2')).toBe(8);
   });
 
+  it('a pod whose kubelet has not yet reported a slot restart counts as unavailable, though it still says Ready', () => {
+    const w = new World(makeHd({ replicas: 4, strategy: { maxUnavailable: 1 } }));
+    w.settle();
+    // demo-3's idle slot was just patched (a reset); its status still shows the old image and Ready.
+    const c = w.pods.get('demo-3')?.spec?.containers.find((x) => x.name === 'app-b');
+    if (c) c.image = 'hotupgrade.local/placeholder:2';
+    setImage(w.hd, 'demo:v2');
+    expect(w.plan().pods.filter((a) => a.kind === 'start')).toHaveLength(0);
+  });
+
   it('partition keeps the lowest ordinals at the old version', () => {
     const w = new World(makeHd({ replicas: 5, strategy: { partition: 2 } }));
     w.settle();

@@ -101,6 +101,13 @@ export interface Observed {
   rollback?: Rollback;
 }
 
+/** Every slot's status shows the image its spec asks for (the kubelet has caught up). */
+function slotsReported(v: PodView): boolean {
+  return (
+    sameImage(v.slots.a.status?.image, v.slots.a.image) && sameImage(v.slots.b.status?.image, v.slots.b.image)
+  );
+}
+
 function isUpdated(v: PodView, d: Desired): boolean {
   return !v.inFlight && v.templateHash === d.templateHash && sameImage(v.image, d.image);
 }
@@ -213,11 +220,14 @@ export function plan(input: PlanInput): Plan {
   if (failedHere?.failed) {
     failure = { pod: failedHere.name, reason: failedHere.failed.reason, message: failedHere.failed.message };
   }
+  // A pod whose kubelet has not yet reported a slot at its spec image is about to restart
+  // that slot: its Ready is stale, so it counts as unavailable already.
   let unavailable =
-    missing + inRange.filter((v) => !v.ready || v.inFlight !== null || touched.has(v.name)).length;
+    missing +
+    inRange.filter((v) => !v.ready || v.inFlight !== null || touched.has(v.name) || !slotsReported(v)).length;
   const idleSettled = (v: PodView): boolean => {
     const idle = v.slots[otherSlot(v.activeSlot)];
-    return idle.version === '' && idle.status?.ready === true;
+    return idle.version === '' && idle.status?.ready === true && sameImage(idle.status.image, idle.image);
   };
   const settled = inFlight === 0 && unavailable === 0 && deletingInRange === 0;
   const batch = decideBatch(d, { updated, inFlight: countInFlightTo(usable, d), settled }, prev, nowMs);

@@ -46,6 +46,13 @@ function slim<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
+/**
+ * /readyz turns 503 after 5 s without a watch (the leader gives up its lease at 10 s),
+ * and a dead API server is retried at least every 5 s, so changes made during an outage
+ * are seen within seconds of its return.
+ */
+const INFORMER_TIMING = { unhealthyAfterMs: 5_000, backoff: { initialMs: 200, maxMs: 5_000 } } as const;
+
 const key = (ns: string | undefined, name: string | undefined): string => `${ns ?? ''}/${name ?? ''}`;
 
 /** resourceVersions are opaque, but etcd's are increasing integers: keep the newer object. */
@@ -76,6 +83,7 @@ export class HotDeploymentReconciler {
       name: 'hotdeployments',
       transform: slim,
       resyncMs: o.resyncMs,
+      ...INFORMER_TIMING,
     });
     this.pods = new Informer<V1Pod & KubeObject>({
       client: o.client,
@@ -86,6 +94,7 @@ export class HotDeploymentReconciler {
       transform: (p) => compactPod(p) as V1Pod & KubeObject,
       index: (p) => key(p.metadata?.namespace, p.metadata?.labels?.[LABELS.hotDeployment]),
       resyncMs: 0,
+      ...INFORMER_TIMING,
     });
     this.queue = new WorkQueue<string>({ name: CONTROLLER_NAME, registry: o.registry });
     this.#metrics = controllerMetrics(o.registry, CONTROLLER_NAME, o.workers);

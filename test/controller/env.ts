@@ -12,7 +12,13 @@ import type { HotDeployment } from '../../controller/api/types.ts';
 import { KubeClient, loadKubeConfig } from '../../controller/kube/client.ts';
 import { hdPath, podPath } from '../../controller/writer.ts';
 import { freePort } from '../../demo/ports.ts';
-import { useControlPlane, type TestCluster } from '../cluster/harness.ts';
+import {
+  externalKubeconfig,
+  startControlPlane,
+  useControlPlane,
+  type ControlPlane,
+  type TestCluster,
+} from '../cluster/harness.ts';
 import { PROJECT_IMAGES, projectCatalog } from '../nodesim/catalog.ts';
 import { startNodeSim, type NodeSim, type NodeSimOptions } from '../nodesim/index.ts';
 
@@ -25,12 +31,16 @@ export interface ControllerProc {
   port: number;
   child: ChildProcess;
   log: string;
+  /** When it was spawned, ms since the epoch. */
+  startedAt: number;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export interface Env {
   cluster: TestCluster;
+  /** The control plane this suite started; undefined on the user's cluster (KUBECONFIG_E2E). */
+  controlPlane: ControlPlane | undefined;
   kubeconfig: string;
   client: KubeClient;
   sim: NodeSim | undefined;
@@ -75,12 +85,18 @@ export async function installCrd(client: KubeClient): Promise<void> {
 }
 
 export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Promise<Env> {
-  const cluster = await useControlPlane(name);
+  // What useControlPlane does, keeping the ControlPlane so that a suite can restart its
+  // kube-apiserver (test/cluster/controlplane.ts stopApiServer).
+  const controlPlane = externalKubeconfig() ? undefined : await startControlPlane({ name });
+  const cluster: TestCluster = controlPlane
+    ? { kubeconfig: controlPlane.kubeconfig, ours: true, stop: () => controlPlane.stop() }
+    : await useControlPlane(name);
   const client = await KubeClient.fromKubeConfig(loadKubeConfig(cluster.kubeconfig), { qps: 0 });
   await installCrd(client);
   const dir = mkdtempSync(join(tmpdir(), `hotupgrade-${name}-`));
   const env: Env = {
     cluster,
+    controlPlane,
     kubeconfig: cluster.kubeconfig,
     client,
     sim: undefined,
@@ -136,6 +152,7 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
         port,
         child,
         log,
+        startedAt: Date.now(),
         exited,
         async kill(signal = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);

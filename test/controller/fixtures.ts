@@ -1,7 +1,10 @@
 // HotDeployment objects and waits shared by the controller suites.
+import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { HotDeployment, UpdateStrategy } from '../../controller/api/types.ts';
+import type { Batch, HotDeployment, UpdateStrategy } from '../../controller/api/types.ts';
 import type { KubeClient } from '../../controller/kube/client.ts';
+import { projectCatalog } from '../nodesim/catalog.ts';
+import type { ImageBehaviour } from '../nodesim/index.ts';
 import { demoImage, hdPath, podPath, until } from './env.ts';
 
 export function demoHd(
@@ -116,4 +119,84 @@ export async function events(
 export async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   return res.text();
+}
+
+// ---- The reliability suites (reliability-*.test.ts) ----
+
+/** Fake-mode images: the project's (each starts fine), demo:bad (cannot be pulled) and demo:crash (exits 1 soon after it starts). */
+export function fakeCatalog(): Record<string, ImageBehaviour> {
+  return {
+    ...projectCatalog(),
+    [demoImage('bad')]: { missing: true },
+    [demoImage('crash')]: { crash: true },
+  };
+}
+
+/** A HotDeployment for rollouts at scale: the demo template with the strategy given. */
+export function rolloutHd(
+  name: string,
+  ns: string,
+  o: {
+    replicas: number;
+    image?: string;
+    maxUnavailable?: number | string;
+    batches?: Batch[];
+    handoverDeadlineSeconds?: number;
+    autoRollback?: boolean;
+  },
+): HotDeployment {
+  const hd = demoHd(name, ns, {
+    replicas: o.replicas,
+    ...(o.image ? { image: o.image } : {}),
+    strategy: {
+      ...(o.maxUnavailable !== undefined ? { maxUnavailable: o.maxUnavailable } : {}),
+      ...(o.batches ? { batches: o.batches } : {}),
+      ...(o.autoRollback !== undefined ? { autoRollback: o.autoRollback } : {}),
+    },
+  });
+  if (o.handoverDeadlineSeconds !== undefined) hd.spec.handoverDeadlineSeconds = o.handoverDeadlineSeconds;
+  return hd;
+}
+
+export const LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/default/leases/hotupgrade-controller';
+
+/** The controller's Lease: who holds it and how often it changed hands (undefined: no Lease yet). */
+export async function readLease(
+  client: KubeClient,
+): Promise<{ holder: string; transitions: number; renewTime: string } | undefined> {
+  const r = await client.get<{
+    spec?: { holderIdentity?: string; leaseTransitions?: number; renewTime?: string };
+  }>(LEASE_PATH);
+  if (!r.ok) return undefined;
+  return {
+    holder: r.body.spec?.holderIdentity ?? '',
+    transitions: r.body.spec?.leaseTransitions ?? 0,
+    renewTime: r.body.spec?.renewTime ?? '',
+  };
+}
+
+/** A controller's /readyz: status code and body, or undefined when it does not answer within 2 s. */
+export async function readyz(
+  port: number,
+): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON lines of a controller's log file (other lines skipped). */
+export function logLines(file: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by a SIGKILL
+    }
+  }
+  return out;
 }
