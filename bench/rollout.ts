@@ -10,20 +10,17 @@
 // Progress goes to stderr; the last line on stdout is one JSON object.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { HotDeployment } from '../controller/api/types.ts';
 import { KubeClient, loadKubeConfig } from '../controller/kube/client.ts';
 import { freePort } from '../demo/ports.ts';
 import { startControlPlane } from '../test/cluster/harness.ts';
-import { installCrd } from '../test/controller/env.ts';
+import { controllerArgv, installCrd } from '../test/controller/env.ts';
 import { PROJECT_IMAGES, projectCatalog } from '../test/nodesim/catalog.ts';
 import { startNodeSim } from '../test/nodesim/index.ts';
 import { buckets, quantileBetween, sample, sumSamples } from './prom.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const progress = (line: string): void => void process.stderr.write(`[bench:rollout] ${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -181,25 +178,11 @@ async function main(): Promise<void> {
     const port = await freePort();
     controller = spawn(
       process.execPath,
-      [
-        join(ROOT, 'controller/main.ts'),
-        '--kubeconfig',
-        cp.kubeconfig,
-        '--placeholder-image',
-        PROJECT_IMAGES.placeholder,
-        '--sidecar-image',
-        PROJECT_IMAGES.sidecar,
-        '--lease-namespace',
-        'default',
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--qps',
-        String(QPS),
-        '--write-concurrency',
-        '64',
-      ],
+      controllerArgv({
+        kubeconfig: cp.kubeconfig,
+        port,
+        args: ['--qps', String(QPS), '--write-concurrency', '64'],
+      }),
       {
         stdio: ['ignore', values['controller-log'] ? 'pipe' : 'ignore', 'inherit'],
         env: {

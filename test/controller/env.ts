@@ -53,6 +53,32 @@ export interface Env {
   stop(): Promise<void>;
 }
 
+/** The command line of a controller process for the project's images, on 127.0.0.1:port. */
+export function controllerArgv(o: {
+  kubeconfig: string;
+  port: number;
+  identity?: string;
+  args?: string[];
+}): string[] {
+  return [
+    join(REPO, 'controller/main.ts'),
+    '--kubeconfig',
+    o.kubeconfig,
+    '--placeholder-image',
+    PROJECT_IMAGES.placeholder,
+    '--sidecar-image',
+    PROJECT_IMAGES.sidecar,
+    '--lease-namespace',
+    'default',
+    ...(o.identity ? ['--identity', o.identity] : []),
+    '--port',
+    String(o.port),
+    '--host',
+    '127.0.0.1',
+    ...(o.args ?? []),
+  ];
+}
+
 async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
@@ -121,24 +147,7 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
       const out = createWriteStream(log);
       const child = spawn(
         process.execPath,
-        [
-          join(REPO, 'controller/main.ts'),
-          '--kubeconfig',
-          cluster.kubeconfig,
-          '--placeholder-image',
-          PROJECT_IMAGES.placeholder,
-          '--sidecar-image',
-          PROJECT_IMAGES.sidecar,
-          '--lease-namespace',
-          'default',
-          '--identity',
-          identity,
-          '--port',
-          String(port),
-          '--host',
-          '127.0.0.1',
-          ...(opts.args ?? []),
-        ],
+        controllerArgv({ kubeconfig: cluster.kubeconfig, port, identity, args: opts.args ?? [] }),
         {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, LOG_LEVEL: process.env.CONTROLLER_LOG_LEVEL ?? 'info' },
