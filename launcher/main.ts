@@ -12,6 +12,9 @@
 //   hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
 //       Binary mode's placeholder step: copy DIR into the shared volume as this slot's
 //       version (HOTUPGRADE_VERSION), with COMMAND to run it, then wait to be stopped.
+//   hotupgrade-launcher --from DIR [--listen ...] -- COMMAND [ARGS...]   (binary mode)
+//       One entrypoint for both slots of a pod, which share one container spec: the slot
+//       HOTUPGRADE_ACTIVE_SLOT names serves; the other one stages DIR (as `stage` does).
 import { parseArgs } from 'node:util';
 import { readSlotConfig, parseListen, ConfigError } from '../sdk/config.ts';
 import { ENV } from '../sdk/constants.ts';
@@ -29,6 +32,8 @@ const USAGE = `usage:
       --plain: COMMAND does not speak the control channel; it gets its listening sockets
       by systemd socket activation (LISTEN_FDS, descriptors from 3) and drains on SIGTERM
   hotupgrade-launcher stage --from DIR -- COMMAND [ARGS...]
+  hotupgrade-launcher --from DIR [--listen HOST:PORT]... -- COMMAND [ARGS...]
+      binary mode, one entrypoint for both slots: the active slot serves, the other stages DIR
 Environment: HOTUPGRADE_SLOT, HOTUPGRADE_VERSION (required), HOTUPGRADE_DIR, HOTUPGRADE_MODE,
 HOTUPGRADE_LISTEN (when no --listen), HOTUPGRADE_ACTIVE_SLOT, HOTUPGRADE_HANDOVER_DEADLINE_MS,
 HOTUPGRADE_DRAIN_TIMEOUT_MS, HOTUPGRADE_PROBATION_MS. See docs/protocol.md.`;
@@ -66,6 +71,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length > 0) fail(`unknown subcommand "${positionals[0]}"`);
+  // Binary mode in a pod: both slots run this same command line (their container specs are
+  // copies); the slot the controller did not make active is the stager (protocol §8.1).
+  // (role standby: HOTUPGRADE_ACTIVE_SLOT names another slot.)
+  if (cfg.mode === 'binary' && values.from && cfg.role === 'standby') {
+    log.info({}, 'binary mode, not the active slot: staging');
+    await runStage({ cfg, from: values.from, command, log });
+    return;
+  }
 
   const listenRaw = values.listen ?? (process.env[ENV.listen] ? [process.env[ENV.listen] as string] : []);
   if (listenRaw.length === 0) fail(`say where to listen: --listen 0.0.0.0:8080 or ${ENV.listen}`);

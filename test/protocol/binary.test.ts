@@ -80,4 +80,41 @@ describe.skipIf(!fs.existsSync(LAUNCHER))('binary mode', () => {
     const v = await pod.get('/version');
     expect(JSON.parse(v.body)).toMatchObject({ version: 'v2', slot: 'a' });
   });
+
+  it('one command line for both slots, as a pod has: the slot the annotation does not name stages', async () => {
+    // A HotDeployment's two slots are copies of one container spec; HOTUPGRADE_ACTIVE_SLOT
+    // (from the pod's annotation, "a" in binary mode) tells the launchers apart.
+    const env = { HOTUPGRADE_MODE: 'binary', HOTUPGRADE_ACTIVE_SLOT: 'a' };
+    const cmd = [
+      process.execPath,
+      LAUNCHER,
+      '--from',
+      appDir(),
+      '--listen',
+      `127.0.0.1:${pod.port}`,
+      '--',
+      process.execPath,
+      DEMO,
+    ];
+    const a = pod.start({ slot: 'a', version: 'v1', env, cmd });
+    await pod.waitForState(a, 'serving');
+    const load = pod.load();
+    await moreAnswers(load, 50);
+    const b = pod.start({ slot: 'b', version: 'v2', env, cmd });
+    await pod.waitForState(b, 'staged');
+    await waitFor(
+      'slot a to run v2',
+      () => {
+        const f = pod.fileOf(a);
+        return f?.state === 'serving' && f.runningVersion === 'v2' ? f : undefined;
+      },
+      30_000,
+      () => pod.describe(),
+    );
+    await moreAnswers(load, 50);
+    const report = await load.stop();
+    expect(lossSummary(report)).toEqual(NO_LOSS);
+    expect(report.versions.v2).toBeGreaterThan(0);
+    expect(report.slots).toEqual({ a: report.ok });
+  });
 });
