@@ -31,6 +31,19 @@ function appDir(): string {
   return dir;
 }
 
+/** Waits until slot process `a` serves v2 from the staged binaries; returns its version file. */
+function runningV2(a: Parameters<Pod['fileOf']>[0]): Promise<NonNullable<ReturnType<Pod['fileOf']>>> {
+  return waitFor(
+    'slot a to run v2',
+    () => {
+      const f = pod.fileOf(a);
+      return f?.state === 'serving' && f.runningVersion === 'v2' ? f : undefined;
+    },
+    30_000,
+    () => pod.describe(),
+  );
+}
+
 describe.skipIf(!fs.existsSync(LAUNCHER))('binary mode', () => {
   it('v1 -> staged v2 inside the active slot: same slot and lock, no request fails, every session continues', async () => {
     const env = { HOTUPGRADE_MODE: 'binary' };
@@ -51,15 +64,7 @@ describe.skipIf(!fs.existsSync(LAUNCHER))('binary mode', () => {
     const stageCmd = [process.execPath, LAUNCHER, 'stage', '--from', appDir(), '--', 'node', './server.mjs'];
     const b = pod.start({ slot: 'b', version: 'v2', env, cmd: stageCmd });
     await pod.waitForState(b, 'staged');
-    const aFile = await waitFor(
-      'slot a to run v2',
-      () => {
-        const f = pod.fileOf(a);
-        return f?.state === 'serving' && f.runningVersion === 'v2' ? f : undefined;
-      },
-      30_000,
-      () => pod.describe(),
-    );
+    const aFile = await runningV2(a);
     await moreAnswers(load, 50);
     const report = await load.stop();
 
@@ -102,15 +107,7 @@ describe.skipIf(!fs.existsSync(LAUNCHER))('binary mode', () => {
     await moreAnswers(load, 50);
     const b = pod.start({ slot: 'b', version: 'v2', env, cmd });
     await pod.waitForState(b, 'staged');
-    await waitFor(
-      'slot a to run v2',
-      () => {
-        const f = pod.fileOf(a);
-        return f?.state === 'serving' && f.runningVersion === 'v2' ? f : undefined;
-      },
-      30_000,
-      () => pod.describe(),
-    );
+    await runningV2(a);
     await moreAnswers(load, 50);
     const report = await load.stop();
     expect(lossSummary(report)).toEqual(NO_LOSS);
