@@ -5,7 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../../bench/prom.ts';
 import { startLoad, type LoadRun } from '../../demo/loadgen.ts';
-import { demoImage, startEnv, IMAGES, type Env } from './env.ts';
+import { demoImage, startEnv, until, IMAGES, type Env } from './env.ts';
 import {
   condition,
   createHd,
@@ -84,8 +84,10 @@ describe('a HotDeployment of the demo server', () => {
     expect(condition(hd, 'Degraded')).toBe('False/Healthy');
     expect(hd.status?.currentImage).toBe(demoImage('v2'));
 
-    const evs = await events(client, NS);
-    expect(evs.map((e) => e.reason)).toContain('RolloutComplete');
+    // Events are written just after the status that reports what they say.
+    await until('the RolloutComplete event', 10_000, async () =>
+      (await events(client, NS)).some((e) => e.reason === 'RolloutComplete') ? true : undefined,
+    );
     const metrics = await scrape(env.controllers[0]?.port ?? 0);
     expect(sample(metrics, 'hotupgrade_handovers_total', { result: 'succeeded' })).toBe(3);
     expect(sample(metrics, 'hotupgrade_pods_by_version', { name: 'demo', version: 'v2' })).toBe(3);

@@ -5,7 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HotDeployment } from '../../controller/api/types.ts';
 import { checkTier } from '../cluster/harness.ts';
-import { demoImage, hdPath, startEnv, type Env } from './env.ts';
+import { demoImage, hdPath, startEnv, until, type Env } from './env.ts';
 import {
   condition,
   createHd,
@@ -65,7 +65,10 @@ describe.skipIf(skip)('a rollout driven by a user', () => {
     expect(condition(paused, 'Paused')).toBe('True/AwaitingApproval');
     const message = paused.status?.conditions?.find((c) => c.type === 'Paused')?.message ?? '';
     expect(message).toContain(`kubectl patch hotdeployment ${NAME} -n ${NS} --type merge -p`);
-    expect((await events(client, NS)).map((e) => e.reason)).toContain('AwaitingApproval');
+    // The event is written just after the status that announced the pause.
+    await until('the AwaitingApproval event', 10_000, async () =>
+      (await events(client, NS)).some((e) => e.reason === 'AwaitingApproval') ? true : undefined,
+    );
 
     // kubectl scale during the pause: the new pods keep the old version (the rollout holds).
     await scale(9);
