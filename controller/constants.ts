@@ -84,19 +84,13 @@ export const REASONS = {
   invalidSpec: 'InvalidSpec',
 } as const;
 
-/** Event reasons (Normal unless noted). */
+/** Event reasons (Normal unless noted). No event per successful pod upgrade: at 10,000 pods that is 10,000 writes. */
 export const EVENTS = {
-  podCreated: 'PodCreated',
-  podDeleted: 'PodDeleted',
-  hotUpgradeStarted: 'HotUpgradeStarted',
-  hotUpgraded: 'HotUpgraded',
-  handoverFailed: 'HandoverFailed', // Warning
+  handoverFailed: 'HandoverFailed', // Warning, on the pod
   batchCompleted: 'BatchCompleted',
   awaitingApproval: 'AwaitingApproval',
   rolloutComplete: 'RolloutComplete',
   rolledBack: 'RolledBack', // Warning
-  progressDeadlineExceeded: 'ProgressDeadlineExceeded', // Warning
-  invalidSpec: 'InvalidSpec', // Warning
 } as const;
 
 export const FIELD_MANAGER = 'hotupgrade-controller';

@@ -7,6 +7,7 @@ import { decideBatch, type BatchDecision } from './batches.ts';
 import { EVENTS } from './constants.ts';
 import { rfc3339 } from './conditions.ts';
 import {
+  DEADLINE_GRACE_MS,
   completePatch,
   failPatch,
   idleSlotDrift,
@@ -123,7 +124,7 @@ function previousImage(views: PodView[], not: string): string | undefined {
 export function plan(input: PlanInput): Plan {
   const { hd, nowMs, images } = input;
   const prev = hd.status;
-  const res = desiredOf(hd, hd.metadata.annotations ?? {});
+  const res = desiredOf(hd);
   const out: Plan = {
     creates: [],
     deletes: [],
@@ -302,7 +303,7 @@ export function plan(input: PlanInput): Plan {
     moved = true;
   }
   const started = out.pods.filter((a) => a.kind === 'start').length;
-  if (started > 0) wake(nowMs + d.handoverDeadlineMs + 11_000);
+  if (started > 0) wake(nowMs + d.handoverDeadlineMs + DEADLINE_GRACE_MS + 1000);
 
   // Scale up: new pods serve the update image, unless the rollout still holds pods back.
   // At most MAX_CREATES per reconcile (the next reconcile creates more), as the

@@ -87,7 +87,7 @@ function batchTargets(batches: Batch[], replicas: number, partition: number): nu
 }
 
 /** What the spec asks for, or the field that makes it unusable (the CRD rejects most such objects first). */
-export function desiredOf(hd: HotDeployment, annotations: Record<string, string> = {}): DesiredResult {
+export function desiredOf(hd: HotDeployment): DesiredResult {
   const spec = hd.spec;
   const s = spec.updateStrategy ?? {};
   const containers = spec.template.spec?.containers ?? [];
@@ -163,7 +163,7 @@ export function desiredOf(hd: HotDeployment, annotations: Record<string, string>
       approvedRevision: s.approved?.revision,
       templateHash,
       revision: shortHash({ templateHash, image: container.image }),
-      rollback: activeRollback(annotations, container.image),
+      rollback: activeRollback(hd.metadata.annotations ?? {}, container.image),
     },
   };
 }

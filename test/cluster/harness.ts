@@ -103,12 +103,13 @@ export async function kubectl(cluster: TestCluster, args: string[], input?: stri
   return r.stdout;
 }
 
-// Polls f until it returns something other than undefined; the timeout error carries the
-// last exception f threw, which usually says what was wrong.
+// Polls f every intervalMs until it returns something other than undefined; the timeout
+// error carries the last exception f threw, which usually says what was wrong.
 export async function until<T>(
   what: string,
   f: () => Promise<T | undefined>,
   timeoutMs = 120_000,
+  intervalMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -119,7 +120,7 @@ export async function until<T>(
     } catch (e) {
       last = e;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

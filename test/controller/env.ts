@@ -15,6 +15,7 @@ import { freePort } from '../../demo/ports.ts';
 import {
   externalKubeconfig,
   startControlPlane,
+  until as clusterUntil,
   useControlPlane,
   type ControlPlane,
   type TestCluster,
@@ -79,21 +80,10 @@ export function controllerArgv(o: {
   ];
 }
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; Date.now() < end && i < 100_000; i++) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+/** The cluster harness's poll (every 100 ms here), with the timeout before the probe. */
+export function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  return clusterUntil(what, fn, timeoutMs, 100);
 }
-export { until };
 
 export async function installCrd(client: KubeClient): Promise<void> {
   const crd = hotDeploymentCrdManifest();

@@ -238,7 +238,9 @@ export async function startNodeSim(opts: NodeSimOptions): Promise<NodeSim> {
       if (kind === 'relist') counters.relists++;
       else counters.rewatches++;
     };
-    for (const ns of namespaces) {
+    // One supervised list+watch per namespace and role: the kubelet's pods (bound to this
+    // node) and, when binding, the unscheduled ones.
+    const watch = (ns: string | undefined, fieldSelector: string, to: Kubelet | Binder): void => {
       const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
       ready.push(
         new Promise<void>((resolve) => {
@@ -247,11 +249,11 @@ export async function startNodeSim(opts: NodeSimOptions): Promise<NodeSim> {
               {
                 client,
                 path,
-                fieldSelector: `spec.nodeName=${opts.nodeName}`,
+                fieldSelector,
                 log,
                 signal: abort.signal,
-                replace: (pods) => kubelet.replace(ns, pods),
-                event: (type, pod) => kubelet.event(type, pod),
+                replace: (pods) => to.replace(ns, pods),
+                event: (type, pod) => to.event(type, pod),
                 onRestart,
               },
               resolve,
@@ -259,27 +261,10 @@ export async function startNodeSim(opts: NodeSimOptions): Promise<NodeSim> {
           );
         }),
       );
-      if (binder) {
-        ready.push(
-          new Promise<void>((resolve) => {
-            loops.push(
-              runInformer<Pod>(
-                {
-                  client,
-                  path,
-                  fieldSelector: 'spec.nodeName=',
-                  log,
-                  signal: abort.signal,
-                  replace: (pods) => binder.replace(ns, pods),
-                  event: (type, pod) => binder.event(type, pod),
-                  onRestart,
-                },
-                resolve,
-              ),
-            );
-          }),
-        );
-      }
+    };
+    for (const ns of namespaces) {
+      watch(ns, `spec.nodeName=${opts.nodeName}`, kubelet);
+      if (binder) watch(ns, 'spec.nodeName=', binder);
     }
     // The first lists tell us the pods that exist; a start that cannot list in 60 s is broken.
     const listed = await Promise.race([

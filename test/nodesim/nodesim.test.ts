@@ -51,27 +51,6 @@ async function getJSON(url: string): Promise<{ status: number; body: unknown }> 
   return { status: res.status, body };
 }
 
-/** Like until(), polling every intervalMs: listing 500 pods four times a second loads the API server. */
-async function poll<T>(
-  what: string,
-  f: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 /** Runs f over items with at most n in flight. */
 async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -339,7 +318,7 @@ describe.skipIf(skip)('node simulator', () => {
       const tCreated = Date.now();
       const list = async (): Promise<Pod[]> =>
         (await must('list', api.call<List<Pod>>('GET', podsPath(FAKE_NS)))).items;
-      const ready = await poll(
+      const ready = await until(
         `${N} pods Ready`,
         async () => {
           const pods = await list();
@@ -365,7 +344,7 @@ describe.skipIf(skip)('node simulator', () => {
         );
       });
       const tPatched = Date.now();
-      const done = await poll(
+      const done = await until(
         `app-b restarted and ready on all ${N} pods`,
         async () => {
           const pods = await list();
