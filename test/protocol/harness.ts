@@ -263,7 +263,11 @@ export class Pod {
     return f && f.instance !== p.previousInstance ? f : undefined;
   }
 
-  /** Waits until process `p` reports one of `states` in its version file (and, for serving, holds the lock). */
+  /**
+   * Waits until process `p` reports one of `states` in its version file and its slot looks
+   * alive (a process writes its file before it takes the liveness lock, protocol §4.2), and,
+   * for serving, holds the active lock.
+   */
   async waitForState(
     p: SlotProcess,
     states: SlotState | SlotState[],
@@ -280,6 +284,7 @@ export class Pod {
         const view = this.volume();
         const f = this.fileOf(p, view);
         if (!f || !want.includes(f.state)) return undefined;
+        if (f.state !== 'stopped' && !view.slots.find((s) => s.slot === p.slot)?.alive) return undefined;
         if (f.state === 'serving' && !view.lockHeld) return undefined;
         return f;
       },
