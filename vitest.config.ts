@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{sdk,launcher,placeholder,sidecar,controller,demo,bench,scripts}/**/*.test.ts'],
+          include: ['{sdk,launcher,placeholder,sidecar,controller,demo,bench,scripts,monitoring}/**/*.test.ts'],
         },
       },
       {

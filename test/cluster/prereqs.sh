@@ -14,6 +14,8 @@ PKGS=(
   openssl                       # cluster certificates
   busybox-static                # base of the smoke-test images
   gcc libc6-dev                 # static pause binary from kubernetes' build/pause/linux/pause.c
+  debootstrap                   # Debian rootfs of the local Node 24 base images (images/)
+  prometheus                    # e2e: a real Prometheus scrapes the controller and sidecars; promtool
   ca-certificates curl procps util-linux socat
 )
 
