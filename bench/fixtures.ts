@@ -23,6 +23,7 @@ export function makeReport(over: Partial<LoadReport> = {}): LoadReport {
     lostEventCount: 0,
     versions: {},
     slots: {},
+    pods: {},
     lastCounts: {},
     uncertain: [],
     ...over,

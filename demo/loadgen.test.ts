@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  sessionsOnGonePods,
   LoadRecorder,
   continues,
   parseDuration,
@@ -143,6 +144,45 @@ describe('LoadRecorder', () => {
       retried: 1,
       retryReasons: { ECONNRESET: 1 },
     });
+  });
+
+  it('keeps one counter per pod when the server names its pod (a Service spreads a session over pods)', () => {
+    const r = new LoadRecorder();
+    r.success(ok(1, 1, 1, { pod: 'demo-0' }));
+    r.success(ok(1, 1, 2, { pod: 'demo-1' }));
+    r.success(ok(1, 2, 3, { pod: 'demo-0' }));
+    r.success(ok(1, 2, 4, { pod: 'demo-1' }));
+    r.success(ok(2, 1, 5, { pod: 'demo-1' }));
+    const rep = r.report(6);
+    expect(rep).toMatchObject({
+      sessionsSeen: 2,
+      sessionsLost: 0,
+      pods: { 'demo-0': 2, 'demo-1': 3 },
+      lastCounts: { 'demo-0/1': 2, 'demo-1/1': 2, 'demo-1/2': 1 },
+    });
+    r.success(ok(1, 1, 7, { pod: 'demo-0' }));
+    expect(r.report(8)).toMatchObject({ sessionsLost: 1, lostEvents: [{ session: 1, expected: 3, got: 1 }] });
+  });
+
+  it('after a failure, lets every pod counter of that session skip ahead once (the failure does not say which pod counted)', () => {
+    const r = new LoadRecorder();
+    r.success(ok(1, 1, 1, { pod: 'a' }));
+    r.success(ok(1, 1, 2, { pod: 'b' }));
+    r.failure({ atMs: 3, session: 1, transport: 'fresh', reason: 'ECONNRESET' });
+    r.success(ok(1, 3, 4, { pod: 'a' }));
+    r.success(ok(1, 3, 5, { pod: 'b' }));
+    expect(r.report(6).sessionsLost).toBe(0);
+    r.success(ok(1, 5, 7, { pod: 'a' }));
+    expect(r.report(8).sessionsLost).toBe(1);
+  });
+
+  it.each([
+    { name: 'no pod gone: nothing stranded', live: ['demo-0', 'demo-1'], want: 0 },
+    { name: 'demo-0 gone: its two sessions are stranded', live: ['demo-1'], want: 2 },
+    { name: 'every pod replaced: every session stranded', live: ['demo-7'], want: 3 },
+  ])('sessionsOnGonePods: $name', ({ live, want }) => {
+    const report = { lastCounts: { 'demo-0/1': 4, 'demo-0/2': 1, 'demo-1/2': 3, 'demo-1/3': 9 } };
+    expect(sessionsOnGonePods(report, live)).toBe(want);
   });
 
   it('measures the largest gap between consecutive answers, from the start of the run', () => {

@@ -109,7 +109,13 @@ export interface LoadReport {
   versions: Record<string, number>;
   /** Successful answers per slot. */
   slots: Record<string, number>;
-  /** Last count seen per session: the baseline of a following run. */
+  /** Successful answers per pod, for servers that name it (the demo does, in a pod); empty otherwise. */
+  pods: Record<string, number>;
+  /**
+   * Last count seen per session: the baseline of a following run. Keyed by the session id,
+   * or by `<pod>/<session>` when the server names its pod: each pod keeps its own counter
+   * of a session, so continuity is checked per pod (requests through a Service land on any pod).
+   */
   lastCounts: Record<string, number>;
   /** Sessions whose last request failed or was retried, so the server may have counted more than lastCounts. */
   uncertain: number[];
@@ -129,6 +135,8 @@ export interface Success {
   count: number;
   version: string;
   slot: string;
+  /** The pod that answered, when the server says. */
+  pod?: string;
 }
 
 /** Nearest-rank percentile of ascending `sorted`; 0 for no samples. */
@@ -148,10 +156,45 @@ export function continues(last: number | undefined, count: number, failedSince: 
   return failedSince ? count > last : count === last + 1;
 }
 
+/** The key of one session's counter: per pod when the server names its pod. */
+export const counterKey = (session: number, pod?: string): string =>
+  pod === undefined ? String(session) : `${pod}/${session}`;
+
+/** The pod of a lastCounts key, or undefined for a key without one. */
+export function podOfKey(key: string): string | undefined {
+  const i = key.lastIndexOf('/');
+  return i < 0 ? undefined : key.slice(0, i);
+}
+
+/**
+ * Sessions whose state lived on a pod that is gone: their counter there can never
+ * continue. A rolling update loses these even when no answer ever went backwards.
+ */
+export function sessionsOnGonePods(
+  report: Pick<LoadReport, 'lastCounts'>,
+  livePods: Iterable<string>,
+): number {
+  const live = new Set(livePods);
+  const gone = new Set<string>();
+  for (const key of Object.keys(report.lastCounts)) {
+    const pod = podOfKey(key);
+    if (pod !== undefined && !live.has(pod)) gone.add(key.slice(pod.length + 1));
+  }
+  return gone.size;
+}
+
 /** Accumulates answers and failures; pure apart from the random reservoir replacement. */
 export class LoadRecorder {
-  private readonly last = new Map<number, number>();
-  private readonly failedSince = new Set<number>();
+  private readonly last = new Map<string, number>();
+  /** Sessions whose last request failed or was retried (the report's `uncertain`). */
+  private readonly failedLast = new Set<number>();
+  /**
+   * Sessions with a failure or retry whose hit the server may have counted, each with the
+   * counters already seen since: a failed request does not say which pod counted it, so
+   * every counter of the session may skip ahead once.
+   */
+  private readonly failedSince = new Map<number, Set<string>>();
+  private readonly seen = new Set<number>();
   private readonly lostSessions = new Set<number>();
   private readonly latencies: number[] = [];
   private latencyCount = 0;
@@ -173,11 +216,15 @@ export class LoadRecorder {
   lostEventCount = 0;
   readonly versions: Record<string, number> = {};
   readonly slots: Record<string, number> = {};
+  readonly pods: Record<string, number> = {};
 
   /** startedAtMs: when the gap clock starts (the first answer's gap is measured from it). */
   constructor(baseline: Record<string, number> = {}, startedAtMs = 0, uncertain: number[] = []) {
-    for (const [k, v] of Object.entries(baseline)) this.last.set(Number(k), v);
-    for (const s of uncertain) this.failedSince.add(s);
+    for (const [k, v] of Object.entries(baseline)) {
+      this.last.set(k, v);
+      this.seen.add(Number(k.slice(k.lastIndexOf('/') + 1)));
+    }
+    for (const s of uncertain) this.markFailed(s);
     this.startedAtMs = startedAtMs;
   }
 
@@ -198,20 +245,30 @@ export class LoadRecorder {
     this.lastOkAtMs = Math.max(this.lastOkAtMs ?? s.atMs, s.atMs);
     this.versions[s.version] = (this.versions[s.version] ?? 0) + 1;
     this.slots[s.slot] = (this.slots[s.slot] ?? 0) + 1;
-    const last = this.last.get(s.session);
-    if (!continues(last, s.count, this.failedSince.has(s.session))) {
+    if (s.pod !== undefined) this.pods[s.pod] = (this.pods[s.pod] ?? 0) + 1;
+    const key = counterKey(s.session, s.pod);
+    const last = this.last.get(key);
+    const since = this.failedSince.get(s.session);
+    this.seen.add(s.session);
+    if (!continues(last, s.count, since !== undefined && !since.has(key))) {
       this.lostSessions.add(s.session);
       this.lostEventCount++;
       if (this.lostEvents.length < LIMITS.maxRecorded)
         this.lostEvents.push({ atMs: s.atMs, session: s.session, expected: (last ?? 0) + 1, got: s.count });
     }
-    this.failedSince.delete(s.session);
-    this.last.set(s.session, s.count);
+    since?.add(key);
+    this.failedLast.delete(s.session);
+    this.last.set(key, s.count);
+  }
+
+  private markFailed(session: number): void {
+    this.failedLast.add(session);
+    this.failedSince.set(session, new Set());
   }
 
   failure(f: Failure): void {
     this.failed++;
-    this.failedSince.add(f.session);
+    this.markFailed(f.session);
     this.failureReasons[f.reason] = (this.failureReasons[f.reason] ?? 0) + 1;
     if (this.failures.length < LIMITS.maxRecorded) this.failures.push(f);
   }
@@ -219,7 +276,7 @@ export class LoadRecorder {
   /** A request retried: the first attempt may have been counted by the server, so the next count may skip ahead. */
   retry(session: number, reason: string): void {
     this.retried++;
-    this.failedSince.add(session);
+    this.markFailed(session);
     this.retryReasons[reason] = (this.retryReasons[reason] ?? 0) + 1;
   }
 
@@ -241,14 +298,15 @@ export class LoadRecorder {
       maxGapMs: this.maxGapMs,
       maxGapAtMs: this.maxGapAtMs,
       trailingGapMs: Math.max(0, nowMs - (this.lastOkAtMs ?? this.startedAtMs)),
-      sessionsSeen: this.last.size,
+      sessionsSeen: this.seen.size,
       sessionsLost: this.lostSessions.size,
       lostEvents: [...this.lostEvents],
       lostEventCount: this.lostEventCount,
       versions: { ...this.versions },
       slots: { ...this.slots },
+      pods: { ...this.pods },
       lastCounts: Object.fromEntries(this.last),
-      uncertain: [...this.failedSince].sort((x, y) => x - y),
+      uncertain: [...this.failedLast].sort((x, y) => x - y),
     };
   }
 }
@@ -353,6 +411,7 @@ export function startLoad(options: LoadOptions): LoadRun {
         count?: unknown;
         version?: unknown;
         slot?: unknown;
+        pod?: unknown;
       };
       if (body.session !== session || typeof body.count !== 'number')
         throw Object.assign(new Error(`unexpected body ${a.body.slice(0, 100)}`), { code: 'bad body' });
@@ -363,6 +422,7 @@ export function startLoad(options: LoadOptions): LoadRun {
         count: body.count,
         version: String(body.version),
         slot: String(body.slot),
+        ...(typeof body.pod === 'string' ? { pod: body.pod } : {}),
       });
     } catch (err) {
       rec.failure({ atMs: since(), session, transport, reason: reasonOf(err) });
