@@ -19,6 +19,7 @@ export function makeReport(over: Partial<LoadReport> = {}): LoadReport {
     trailingGapMs: 0,
     sessionsSeen: 100,
     sessionsLost: 0,
+    lostSessionIds: [],
     lostEvents: [],
     lostEventCount: 0,
     versions: {},

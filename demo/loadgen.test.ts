@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  sessionsLostWith,
   sessionsOnGonePods,
   LoadRecorder,
   continues,
@@ -182,7 +183,10 @@ describe('LoadRecorder', () => {
     { name: 'every pod replaced: every session stranded', live: ['demo-7'], want: 3 },
   ])('sessionsOnGonePods: $name', ({ live, want }) => {
     const report = { lastCounts: { 'demo-0/1': 4, 'demo-0/2': 1, 'demo-1/2': 3, 'demo-1/3': 9 } };
-    expect(sessionsOnGonePods(report, live)).toBe(want);
+    expect(sessionsOnGonePods(report, live).size).toBe(want);
+    expect(sessionsLostWith({ ...report, lostSessionIds: [3, 9] }, live)).toBe(
+      new Set([...sessionsOnGonePods(report, live), 3, 9]).size,
+    );
   });
 
   it('measures the largest gap between consecutive answers, from the start of the run', () => {

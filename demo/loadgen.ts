@@ -103,6 +103,8 @@ export interface LoadReport {
   sessionsSeen: number;
   /** Sessions whose counter did not continue at least once. */
   sessionsLost: number;
+  /** Their ids, ascending (as many as there are sessions at most). */
+  lostSessionIds: number[];
   lostEvents: LostStateEvent[];
   lostEventCount: number;
   /** Successful answers per server version, e.g. {"v1": 900, "v2": 1100}. */
@@ -173,14 +175,24 @@ export function podOfKey(key: string): string | undefined {
 export function sessionsOnGonePods(
   report: Pick<LoadReport, 'lastCounts'>,
   livePods: Iterable<string>,
-): number {
+): Set<number> {
   const live = new Set(livePods);
-  const gone = new Set<string>();
+  const gone = new Set<number>();
   for (const key of Object.keys(report.lastCounts)) {
     const pod = podOfKey(key);
-    if (pod !== undefined && !live.has(pod)) gone.add(key.slice(pod.length + 1));
+    if (pod !== undefined && !live.has(pod)) gone.add(Number(key.slice(pod.length + 1)));
   }
-  return gone.size;
+  return gone;
+}
+
+/** Sessions whose state a user lost: a counter that did not continue, or state on a pod that is gone. */
+export function sessionsLostWith(
+  report: Pick<LoadReport, 'lastCounts' | 'lostSessionIds'>,
+  livePods: Iterable<string>,
+): number {
+  const lost = sessionsOnGonePods(report, livePods);
+  for (const s of report.lostSessionIds) lost.add(s);
+  return lost.size;
 }
 
 /** Accumulates answers and failures; pure apart from the random reservoir replacement. */
@@ -300,6 +312,7 @@ export class LoadRecorder {
       trailingGapMs: Math.max(0, nowMs - (this.lastOkAtMs ?? this.startedAtMs)),
       sessionsSeen: this.seen.size,
       sessionsLost: this.lostSessions.size,
+      lostSessionIds: [...this.lostSessions].sort((x, y) => x - y),
       lostEvents: [...this.lostEvents],
       lostEventCount: this.lostEventCount,
       versions: { ...this.versions },
