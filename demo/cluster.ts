@@ -5,7 +5,7 @@
 // Service and hot-upgrades it v1 -> v2, showing live progress; then prints what the
 // clients noticed. `npm run demo:local` is the same handover without Kubernetes.
 //
-//   npm run demo [-- --kubeconfig FILE] [-- --keep]
+//   npm run demo [-- --kubeconfig FILE] [-- --keep]   (KUBECONFIG_E2E or KUBECONFIG count as --kubeconfig)
 //     --keep   leave the cluster and the demo running (stop it with npm run cluster:down -- demo)
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { HotDeployment } from '../controller/api/types.ts';
 import { ANNOTATIONS } from '../controller/constants.ts';
 import { CLUSTER_DIR } from '../test/cluster/config.ts';
+import { externalKubeconfig } from '../test/cluster/harness.ts';
 import { condition, listPods, setImage } from '../test/controller/fixtures.ts';
 import { demoImage, startE2E, type E2E } from '../test/e2e/env.ts';
 import { serviceLoad } from '../test/e2e/load.ts';
@@ -154,7 +155,7 @@ async function follow(
   throw new Error(`not done within ${timeoutS} s`);
 }
 
-if (!values.kubeconfig && !process.env.KUBECONFIG_E2E) {
+if (!values.kubeconfig && !externalKubeconfig()) {
   say('building Kubernetes, etcd and helm from their Go modules if missing (cold: ~20 min, then cached)');
   const b = spawnSync('bash', [`${CLUSTER_DIR}/build.sh`], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
