@@ -9,7 +9,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{sdk,launcher,placeholder,sidecar,controller,demo,bench,scripts,monitoring}/**/*.test.ts'],
+          include: [
+            '{sdk,launcher,placeholder,sidecar,controller,demo,bench,scripts,monitoring}/**/*.test.ts',
+          ],
         },
       },
       {

@@ -1,10 +1,13 @@
 // hotupgrade_* metrics: what a release looks like from Prometheus. Generic controller
 // metrics (reconciles, work queue, leader, REST client) live in kube/metrics.ts under
 // controller-runtime's names. Label values are bounded: HotDeployments that exist, a
-// fixed set of phases, states and failure reasons, and the versions their pods run.
+// fixed set of phases, states, condition types and failure reasons, and the versions
+// their pods run. Every series a dashboard or alert reads (monitoring/) exists at 0 from
+// the first reconcile of its HotDeployment, so rate() and increase() see the first event.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HotDeploymentStatus } from './api/types.ts';
+import type { Condition, HotDeploymentStatus } from './api/types.ts';
 import { CONDITIONS } from './constants.ts';
+import type { HandoverFailure } from './handover.ts';
 import type { HandoverOutcome } from './plan.ts';
 
 export const PHASES = [
@@ -18,6 +21,26 @@ export const PHASES = [
   'RolledBack',
 ] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** Every failure reason of a handover (the `reason` label of hotupgrade_handovers_total). */
+export const HANDOVER_FAILURES = [
+  'ImagePullFailed',
+  'StartFailed',
+  'Crashed',
+  'HandoverDeadlineExceeded',
+] as const satisfies readonly HandoverFailure[];
+// A reason added to HandoverFailure but not listed above fails the type check here.
+const _allFailuresListed: [Exclude<HandoverFailure, (typeof HANDOVER_FAILURES)[number]>] extends [never]
+  ? true
+  : never = true;
+
+/** The `status` label of hotupgrade_rollout_condition: metav1.ConditionStatus, as kube-state-metrics does. */
+export const CONDITION_STATUSES = [
+  'True',
+  'False',
+  'Unknown',
+] as const satisfies readonly Condition['status'][];
+const CONDITION_TYPES = Object.values(CONDITIONS);
 
 export function phaseOf(s: HotDeploymentStatus): Phase {
   const c = (t: string) => s.conditions?.find((x) => x.type === t);
@@ -38,7 +61,7 @@ export function phaseOf(s: HotDeploymentStatus): Phase {
 }
 
 export interface DomainMetrics {
-  handover(o: HandoverOutcome): void;
+  handover(namespace: string, name: string, o: HandoverOutcome): void;
   rollback(namespace: string, name: string): void;
   /** After each reconcile: the HotDeployment's status and its pods' versions. */
   observe(namespace: string, name: string, s: HotDeploymentStatus, versions: Map<string, number>): void;
@@ -55,10 +78,11 @@ export function createDomainMetrics(registry: Registry): DomainMetrics {
     buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
     registers,
   });
+  for (const result of ['succeeded', 'failed']) duration.zero({ result });
   const handovers = new Counter({
     name: 'hotupgrade_handovers_total',
-    help: 'Pod hot upgrades finished, by result and failure reason (none for successes)',
-    labelNames: ['result', 'reason'],
+    help: 'Pod hot upgrades finished, per HotDeployment, by result and failure reason (none for successes)',
+    labelNames: ['namespace', 'name', 'result', 'reason'],
     registers,
   });
   const rollbacks = new Counter({
@@ -91,16 +115,39 @@ export function createDomainMetrics(registry: Registry): DomainMetrics {
     labelNames: ['namespace', 'name', 'field'],
     registers,
   });
+  const condition = new Gauge({
+    name: 'hotupgrade_rollout_condition',
+    help: 'The status of each condition of each HotDeployment (1 for the current status, 0 for the others), like kube_deployment_status_condition',
+    labelNames: ['namespace', 'name', 'type', 'status'],
+    registers,
+  });
+  const handoverLabels = [
+    { result: 'succeeded', reason: 'none' },
+    ...HANDOVER_FAILURES.map((reason) => ({ result: 'failed', reason })),
+  ];
   const versionsSeen = new Map<string, Set<string>>();
+  /** HotDeployments whose counters exist (at 0 or more). */
+  const known = new Set<string>();
+  const zeroCounters = (namespace: string, name: string): void => {
+    const key = `${namespace}/${name}`;
+    if (known.has(key)) return;
+    known.add(key);
+    for (const l of handoverLabels) handovers.inc({ namespace, name, ...l }, 0);
+    rollbacks.inc({ namespace, name }, 0);
+  };
   return {
-    handover(o) {
+    handover(namespace, name, o) {
+      zeroCounters(namespace, name);
       duration.observe({ result: o.result }, o.durationMs / 1000);
-      handovers.inc({ result: o.result, reason: o.reason ?? 'none' });
+      handovers.inc({ namespace, name, result: o.result, reason: o.reason ?? 'none' });
     },
     rollback(namespace, name) {
+      zeroCounters(namespace, name);
       rollbacks.inc({ namespace, name });
     },
     observe(namespace, name, s, versions) {
+      zeroCounters(namespace, name);
+      const key = `${namespace}/${name}`;
       const current = phaseOf(s);
       for (const p of PHASES) phase.set({ namespace, name, phase: p }, p === current ? 1 : 0);
       const states: [string, number | undefined][] = [
@@ -110,7 +157,11 @@ export function createDomainMetrics(registry: Registry): DomainMetrics {
         ['upgrading', s.upgradingReplicas],
       ];
       for (const [state, v] of states) pods.set({ namespace, name, state }, v ?? 0);
-      const key = `${namespace}/${name}`;
+      for (const type of CONDITION_TYPES) {
+        const status = s.conditions?.find((c) => c.type === type)?.status;
+        for (const st of CONDITION_STATUSES)
+          condition.set({ namespace, name, type, status: st }, st === status ? 1 : 0);
+      }
       const seen = versionsSeen.get(key) ?? new Set<string>();
       for (const v of seen) if (!versions.has(v)) byVersion.remove({ namespace, name, version: v });
       for (const [version, n] of versions) byVersion.set({ namespace, name, version }, n);
@@ -128,8 +179,12 @@ export function createDomainMetrics(registry: Registry): DomainMetrics {
         pods.remove({ namespace, name, state });
       for (const v of versionsSeen.get(key) ?? []) byVersion.remove({ namespace, name, version: v });
       for (const field of ['number', 'total', 'target', 'updated']) batch.remove({ namespace, name, field });
+      for (const type of CONDITION_TYPES)
+        for (const status of CONDITION_STATUSES) condition.remove({ namespace, name, type, status });
+      for (const l of handoverLabels) handovers.remove({ namespace, name, ...l });
       rollbacks.remove({ namespace, name });
       versionsSeen.delete(key);
+      known.delete(key);
     },
   };
 }

@@ -226,7 +226,7 @@ export class HotDeploymentReconciler {
     }
     if (writes > 0)
       log.debug({ writes: res.writes, executeMs: Math.round(performance.now() - t0 - planMs) }, 'executed');
-    for (const h of p.handovers) this.#domain.handover(h);
+    for (const h of p.handovers) this.#domain.handover(ns, name, h);
     if (p.rollback && res.hd) this.#domain.rollback(ns, name);
     this.#domain.observe(ns, name, p.status, versionsOf(pods));
     for (const e of [...res.errors, ...res.eventErrors]) log.warn(e, 'write failed');

@@ -26,10 +26,12 @@ const b2serving = { ...b2, state: 'serving' as const, lockAcquiredAtMs: 9_990, h
 const a1idle = { ...a1, state: 'idle' as const };
 
 describe('metrics', () => {
-  it('starts both handover series at 0', async () => {
+  it('starts both handover series and the three phase histograms at 0', async () => {
     const text = await scrape([makeView(true, live(a1))]);
     expect(text).toContain('hotupgrade_handovers_total{result="completed"} 0');
     expect(text).toContain('hotupgrade_handovers_total{result="failed"} 0');
+    for (const phase of ['notice', 'drain', 'takeover'])
+      expect(text).toContain(`hotupgrade_handover_phase_seconds_count{phase="${phase}"} 0`);
   });
 
   it('counts a completed handover once and observes its durations in seconds', async () => {

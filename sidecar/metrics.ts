@@ -46,6 +46,7 @@ export function createMetrics(registry: Registry): SidecarMetrics {
     buckets: DURATION_BUCKETS,
     registers,
   });
+  for (const p of ['notice', 'drain', 'takeover']) phase.zero({ phase: p });
   const lockWait = new Histogram({
     name: 'hotupgrade_lock_wait_seconds',
     help: "Successor's wait for the active lock (announced -> lock acquired), per completed handover.",

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { controllerMetrics } from './metrics.ts';
+import { WorkQueue } from './workqueue.ts';
 
 describe('controllerMetrics', () => {
   it('exposes every result at 0 before the first reconcile, like controller-runtime', async () => {
@@ -13,6 +14,16 @@ describe('controllerMetrics', () => {
       );
     }
     expect(text).toContain('controller_runtime_max_concurrent_reconciles{controller="hotdeployment"} 4');
+  });
+
+  it('exposes the reconcile and queue histograms at 0 too, so a dashboard has a series before the first item', async () => {
+    const registry = new Registry();
+    controllerMetrics(registry, 'hotdeployment', 1);
+    new WorkQueue<string>({ name: 'hotdeployment', registry });
+    const text = await registry.metrics();
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_count{controller="hotdeployment"} 0');
+    expect(text).toContain('workqueue_queue_duration_seconds_count{name="hotdeployment"} 0');
+    expect(text).toContain('workqueue_work_duration_seconds_count{name="hotdeployment"} 0');
   });
 
   it('counts an error both as a result and as an error, and times it', async () => {

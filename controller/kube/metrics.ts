@@ -107,6 +107,7 @@ export function controllerMetrics(
   );
   for (const result of RECONCILE_RESULTS) total.inc({ controller, result }, 0);
   errors.inc({ controller }, 0);
+  time.zero({ controller });
   active.set({ controller }, 0);
   max.set({ controller }, maxConcurrentReconciles);
   return {

@@ -110,6 +110,8 @@ export class WorkQueue<K = string> {
     this.#m.depth.set({ name: this.name }, 0);
     this.#m.adds.inc({ name: this.name }, 0);
     this.#m.retries.inc({ name: this.name }, 0);
+    this.#m.queueDuration.zero({ name: this.name });
+    this.#m.workDuration.zero({ name: this.name });
   }
 
   /** Keys waiting to be handed out (not those being processed or delayed). */
