@@ -4,14 +4,22 @@
 //   GET /version  which version and slot answered
 //   GET /slow/<ms> answers after <ms> (at most 10 s), touching no state: a request in
 //                  flight that a drain must wait for, for tests
+// DEMO_FAIL_START (non-empty): exit 1 at start, a release that cannot start.
 import type http from 'node:http';
 import { attachShared, serveHot } from '../sdk/index.ts';
 import { readSlotConfig } from '../sdk/config.ts';
 import { ENV } from '../sdk/constants.ts';
 import { SessionTable, regionBytes } from './sessions.ts';
 
-const SESSIONS = Number(process.env.DEMO_SESSIONS ?? 65_536);
 const env = process.env;
+// A release that fails at start on purpose (the demo:crash image sets it): exit 1 before
+// serving, with one JSON line that names the variable, for the tests of failed upgrades.
+if (env.DEMO_FAIL_START) {
+  const msg = `DEMO_FAIL_START is set (${JSON.stringify(env.DEMO_FAIL_START)}): failing at start on purpose`;
+  process.stderr.write(JSON.stringify({ level: 50, time: Date.now(), pid: process.pid, msg }) + '\n');
+  process.exit(1);
+}
+const SESSIONS = Number(env.DEMO_SESSIONS ?? 65_536);
 // Under the launcher the slot and version are the launcher's; the child is told through env.
 const version = env[ENV.version] ?? 'dev';
 const slot = env[ENV.slot] ?? '-';
