@@ -1,11 +1,12 @@
 // The demo business server: a small HTTP service that keeps a counter per session in
 // shared memory and serves under the hot-upgrade protocol through the SDK.
-//   GET /s/<id>   count one hit of session <id>; answers {"session","count","version","slot"}
+//   GET /s/<id>   count one hit of session <id>; answers {"session","count","version","slot","pod"}
 //   GET /version  which version and slot answered
 //   GET /slow/<ms> answers after <ms> (at most 10 s), touching no state: a request in
 //                  flight that a drain must wait for, for tests
 // DEMO_FAIL_START (non-empty): exit 1 at start, a release that cannot start.
 import type http from 'node:http';
+import { hostname } from 'node:os';
 import { attachShared, serveHot } from '../sdk/index.ts';
 import { readSlotConfig } from '../sdk/config.ts';
 import { ENV } from '../sdk/constants.ts';
@@ -23,6 +24,9 @@ const SESSIONS = Number(env.DEMO_SESSIONS ?? 65_536);
 // Under the launcher the slot and version are the launcher's; the child is told through env.
 const version = env[ENV.version] ?? 'dev';
 const slot = env[ENV.slot] ?? '-';
+// The pod that answers (its hostname in a pod), so that a client behind a Service can tell
+// whose counter of a session it reads: each pod keeps its own.
+const pod = env.POD_NAME ?? hostname();
 const shmDir = env[ENV.shmDir] ?? (env[ENV.controlFd] ? '/dev/shm' : readSlotConfig(env).shmDir);
 
 let table: SessionTable | undefined;
@@ -42,7 +46,7 @@ const handler: http.RequestListener = (req, res) => {
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
-      `{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)}}`,
+      `{"session":${url.slice(3)},"count":${count},"version":${JSON.stringify(version)},"slot":${JSON.stringify(slot)},"pod":${JSON.stringify(pod)}}`,
     );
     return;
   }
