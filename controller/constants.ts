@@ -50,12 +50,23 @@ export const POD_DEFAULTS = {
   sharedDir: PROTOCOL_DEFAULTS.dir,
   shmDir: PROTOCOL_DEFAULTS.shmDir,
   sidecarPort: 9901,
-  /** Slot readiness probe period, in s (the Kubernetes minimum): it bounds how late a handover is seen. */
+  /** Slot readiness probe period, in s (the Kubernetes minimum). */
   slotProbePeriodSeconds: 1,
+  /**
+   * How long the sidecar holds a not-ready answer of the slot probe, waiting for the slot to
+   * settle, in ms: a handover is seen within ~20 ms instead of at the next probe, up to a
+   * second later. Below the probe's timeout, so a probe never times out because of it.
+   */
+  slotProbeWaitMs: 1500,
+  slotProbeTimeoutSeconds: 2,
 } as const;
 
 /** Sidecar path that answers 200 when slot <slot> is settled in its role (see docs/controller.md). */
 export const slotReadyPath = (slot: SlotName): string => `/v1/slots/${slot}/ready`;
+
+/** The slot probe's path: slotReadyPath with the wait that makes the probe answer when the slot settles. */
+export const slotProbePath = (slot: SlotName): string =>
+  `${slotReadyPath(slot)}?waitMs=${POD_DEFAULTS.slotProbeWaitMs}`;
 
 export { ENV };
 

@@ -12,7 +12,7 @@ import {
   NAMES,
   POD_DEFAULTS,
   SLOTS,
-  slotReadyPath,
+  slotProbePath,
 } from './constants.ts';
 import type { SlotName } from './constants.ts';
 import type { HotDeployment } from './api/types.ts';
@@ -32,9 +32,9 @@ const annotationRef = (key: string): V1EnvVar['valueFrom'] => ({
 
 function slotProbe(slot: SlotName): V1Probe {
   return {
-    httpGet: { path: slotReadyPath(slot), port: POD_DEFAULTS.sidecarPort },
+    httpGet: { path: slotProbePath(slot), port: POD_DEFAULTS.sidecarPort },
     periodSeconds: POD_DEFAULTS.slotProbePeriodSeconds,
-    timeoutSeconds: 1,
+    timeoutSeconds: POD_DEFAULTS.slotProbeTimeoutSeconds,
     successThreshold: 1,
     failureThreshold: 1,
   };

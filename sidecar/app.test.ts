@@ -316,6 +316,53 @@ describe("sidecar app: slot readiness (the slot containers' readiness probe)", (
     );
   });
 
+  it('with waitMs, answers as soon as the new version takes over instead of at the next probe', async () => {
+    const dir = tempVolume();
+    const a = startSlot(dir, a1, { lock: true });
+    startSlot(dir, b2);
+    const { app } = await sidecar(dir);
+    const t0 = Date.now();
+    const pending = get(app, '/v1/slots/b/ready?waitMs=5000');
+    await new Promise((r) => setTimeout(r, 150));
+    // The handover: a lets go of the lock, b takes it and serves.
+    a.die();
+    const lock = new ActiveLock(dir);
+    expect(lock.tryAcquire()).toBe(true);
+    cleanups.push(() => fs.closeSync(lock.fd));
+    writeVersionFile(dir, { ...b2, state: 'serving' });
+    const r = await pending;
+    const waited = Date.now() - t0;
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ ready: true, slot: 'b', state: 'serving', version: 'v2' });
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect(waited).toBeLessThan(4000);
+  });
+
+  it('with waitMs, answers 503 after the wait when the slot stays unsettled, and at once when ready', async () => {
+    const dir = tempVolume();
+    startSlot(dir, a1, { lock: true });
+    startSlot(dir, b2);
+    const { app } = await sidecar(dir);
+    const t0 = Date.now();
+    expect((await get(app, '/v1/slots/b/ready?waitMs=200')).status).toBe(503);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    const t1 = Date.now();
+    expect((await get(app, '/v1/slots/a/ready?waitMs=5000')).status).toBe(200);
+    expect(Date.now() - t1).toBeLessThan(1000);
+  });
+
+  it.each([['-1'], ['abc'], ['10001'], ['1.5']])(
+    'answers 400 for waitMs=%s, naming the parameter',
+    async (w) => {
+      const { app } = await sidecar(tempVolume());
+      const r = await get(app, `/v1/slots/b/ready?waitMs=${w}`);
+      expect(r.status).toBe(400);
+      expect((r.json() as { reason: string }).reason).toContain(
+        'waitMs must be a whole number of milliseconds from 0 to 10000',
+      );
+    },
+  );
+
   it.each([['B'], ['a.b'], ['-a'], ['%20a']])('answers 400 for %j, which names no slot', async (name) => {
     const { app } = await sidecar(tempVolume());
     const r = await get(app, `/v1/slots/${name}/ready`);

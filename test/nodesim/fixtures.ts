@@ -1,6 +1,6 @@
 // Pods for the simulator's tests and for anyone driving it by hand: the layout the
 // controller builds (docs/controller.md) and plain pods of named images.
-import { ANNOTATIONS, ENV, NAMES, POD_DEFAULTS, slotReadyPath } from '../../controller/constants.ts';
+import { ANNOTATIONS, ENV, NAMES, POD_DEFAULTS, slotProbePath } from '../../controller/constants.ts';
 import { SIDECAR_ENV } from '../../sidecar/config.ts';
 import { PROJECT_IMAGES } from './catalog.ts';
 import type { Container, Pod } from './wire.ts';
@@ -29,9 +29,9 @@ export function slotContainer(slot: 'a' | 'b', image: string): Container {
       { name: NAMES.shmVolume, mountPath: POD_DEFAULTS.shmDir },
     ],
     readinessProbe: {
-      httpGet: { path: slotReadyPath(slot), port: POD_DEFAULTS.sidecarPort },
+      httpGet: { path: slotProbePath(slot), port: POD_DEFAULTS.sidecarPort },
       periodSeconds: 1,
-      timeoutSeconds: 1,
+      timeoutSeconds: POD_DEFAULTS.slotProbeTimeoutSeconds,
       successThreshold: 1,
       failureThreshold: 1,
     },
