@@ -1,11 +1,12 @@
-// `npm run bench:e2e -- [--pods 10] [--rate 200] [--sessions 500] [--json] [--kubeconfig FILE]`
+// `npm run bench:e2e -- [--pods 10] [--rate 200] [--sessions 500] [--json] [--kubeconfig FILE]
+//    [--hot-max-unavailable 100%] [--rolling-max-surge 25%] [--rolling-max-unavailable 25%]`
 //
 // The same demo server, the same replica count and the same load through a Service,
 // upgraded v1 -> v2 once as a plain Deployment with a RollingUpdate and once as a
 // HotDeployment, on a real kubelet (the single node of test/cluster, or your cluster).
 // The Deployment is set up the way a careful user would: a readiness probe every second,
 // a preStop sleep so that kube-proxy stops sending before SIGTERM, the default
-// maxSurge/maxUnavailable of 25%. The clock runs from the image change until every pod
+// maxSurge/maxUnavailable of 25% (flags change them). The clock runs from the image change until every pod
 // runs v2 and is ready (and, for the Deployment, no old pod is left).
 // Progress goes to stderr; the last line on stdout is one JSON object.
 import { parseArgs } from 'node:util';
@@ -22,7 +23,11 @@ const { values } = parseArgs({
     pods: { type: 'string', default: '10' },
     rate: { type: 'string', default: '200' },
     sessions: { type: 'string', default: '500' },
-    'hot-max-unavailable': { type: 'string', default: '25%' },
+    // Pods stay Ready through a hot upgrade (the old version serves until the new one took
+    // over), so every pod may upgrade at once; a Deployment cannot take them all down.
+    'hot-max-unavailable': { type: 'string', default: '100%' },
+    'rolling-max-surge': { type: 'string', default: '25%' },
+    'rolling-max-unavailable': { type: 'string', default: '25%' },
     json: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'timeout-s': { type: 'string', default: '600' },
@@ -44,6 +49,7 @@ for (const [flag, v, min] of [
   }
 }
 const NS = 'bench-e2e';
+const intOrPercent = (v: string): string | number => (/^\d+$/.test(v) ? Number(v) : v);
 const progress = (line: string): void => void process.stderr.write(`[bench:e2e] ${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -56,7 +62,13 @@ function rollingDeployment(name: string, version: string): V1Deployment {
     spec: {
       replicas: PODS,
       selector: { matchLabels: { app: name } },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: {
+          maxSurge: intOrPercent(values['rolling-max-surge']),
+          maxUnavailable: intOrPercent(values['rolling-max-unavailable']),
+        },
+      },
       template: {
         metadata: { labels: { app: name } },
         spec: {
@@ -206,6 +218,8 @@ try {
     rate: RATE,
     sessions: SESSIONS,
     hotMaxUnavailable: values['hot-max-unavailable'],
+    rollingMaxSurge: values['rolling-max-surge'],
+    rollingMaxUnavailable: values['rolling-max-unavailable'],
     hotSeconds: Math.round(h.seconds * 100) / 100,
     rollingSeconds: Math.round(r.seconds * 100) / 100,
     speedup: Math.round((r.seconds / h.seconds) * 100) / 100,

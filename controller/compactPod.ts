@@ -43,8 +43,17 @@ export function compactPod(p: V1Pod): V1Pod {
       ownerReferences: m.ownerReferences,
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
     },
-    spec: { containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image })) },
+    spec: {
+      // A slot with a readiness probe proves its handover through `ready`; one without,
+      // through its sidecar (slotWatch.ts): the marker is all the controller reads of it.
+      containers: (p.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image,
+        ...(c.readinessProbe ? { readinessProbe: {} } : {}),
+      })),
+    },
     status: {
+      ...(p.status?.podIP ? { podIP: p.status.podIP } : {}),
       conditions: (p.status?.conditions ?? [])
         .filter((c) => c.type === 'Ready')
         .map((c) => ({ type: c.type, status: c.status })),

@@ -25,6 +25,8 @@ export interface ControllerConfig {
   /** Periodic re-delivery of every cached object, in s (0: never). */
   resyncSeconds: number;
   logLevel: string;
+  /** How a slot proves its handover: `sidecar` (no slot probes; the controller asks the sidecar) or `probe`. */
+  completionSignal: 'sidecar' | 'probe';
 }
 
 export class ConfigError extends Error {
@@ -57,6 +59,10 @@ const FLAGS = {
     help: 'full resync period in s, 0 = never (default 300)',
   },
   'log-level': { env: 'LOG_LEVEL', help: 'pino level (default info)' },
+  'completion-signal': {
+    env: 'HOTUPGRADE_COMPLETION_SIGNAL',
+    help: 'sidecar|probe: how a slot proves a handover; sidecar (default) keeps pods Ready through upgrades and needs the controller to reach pods on port 9901',
+  },
 } as const;
 
 type Flag = keyof typeof FLAGS;
@@ -109,6 +115,12 @@ export function readConfig(
     );
   }
   const qps = integer('qps', get('qps'), 200, 1, 100_000);
+  const signal = get('completion-signal') ?? 'sidecar';
+  if (signal !== 'sidecar' && signal !== 'probe') {
+    throw new ConfigError(
+      `--completion-signal (env HOTUPGRADE_COMPLETION_SIGNAL) = ${JSON.stringify(signal)}: use sidecar or probe`,
+    );
+  }
   return {
     kubeconfig: get('kubeconfig'),
     namespace: get('namespace'),
@@ -126,5 +138,6 @@ export function readConfig(
     burst: integer('burst', get('burst'), qps * 2, 1, 200_000),
     resyncSeconds: integer('resync-seconds', get('resync-seconds'), 300, 0, 86_400),
     logLevel: get('log-level') ?? 'info',
+    completionSignal: signal,
   };
 }

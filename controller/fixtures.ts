@@ -5,6 +5,8 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { HotDeployment, UpdateStrategy } from './api/types.ts';
 import { ANNOTATIONS, NAMES, SLOTS } from './constants.ts';
 import { plan, type ControllerImages, type Plan } from './plan.ts';
+import { parseInFlight } from './podView.ts';
+import type { SlotReport } from './slotWatch.ts';
 
 export const IMAGES: ControllerImages = {
   placeholderImage: 'hotupgrade.local/placeholder:1',
@@ -82,7 +84,30 @@ export class World {
   }
 
   plan(): Plan {
-    return plan({ hd: this.hd, pods: [...this.pods.values()], nowMs: this.nowMs, images: IMAGES });
+    const pods = [...this.pods.values()];
+    return plan({ hd: this.hd, pods, nowMs: this.nowMs, images: IMAGES, reports: this.reports(pods) });
+  }
+
+  /**
+   * What each upgrading pod's sidecar says (slotWatch.ts): here a slot "serves" when this
+   * fake kubelet calls it ready, which also stands for a slot readiness probe.
+   */
+  private reports(pods: V1Pod[]): Map<string, SlotReport> {
+    const out = new Map<string, SlotReport>();
+    for (const pod of pods) {
+      const f = parseInFlight(pod.metadata?.annotations?.[ANNOTATIONS.upgrade]);
+      if (!f || typeof f === 'string') continue;
+      const name = NAMES.slotContainer(this.hd.spec.hotContainer, f.slot);
+      const cs = pod.status?.containerStatuses?.find((c) => c.name === name);
+      const serves = cs?.ready === true && cs.containerID !== f.containerID;
+      out.set(pod.metadata?.uid ?? '', {
+        slot: f.slot,
+        version: serves ? f.version : null,
+        ready: serves,
+        state: serves ? 'serving' : null,
+      });
+    }
+    return out;
   }
 
   /** One reconcile: plan, then apply every write as the API server and kubelet would. */

@@ -35,6 +35,17 @@ function waitingReason(cs: V1ContainerStatus): { reason: string; message: string
   return w?.reason ? { reason: w.reason, message: w.message ?? '' } : null;
 }
 
+/**
+ * The new version serves (or, in binary mode, runs the staged version): the kubelet's
+ * `ready` for a probed slot, else the sidecar's report for this upgrade's slot and
+ * version (docs/controller.md, "The completion signal").
+ */
+function proven(view: PodView, f: InFlight): boolean {
+  const s = view.slots[f.slot];
+  if (s.probed) return s.status?.ready === true;
+  return s.report?.ready === true && s.report.version === f.version && s.status?.state?.running !== undefined;
+}
+
 /** Whether the in-flight upgrade of `view` has finished, failed, or is still on its way. */
 export function judge(
   view: PodView,
@@ -78,7 +89,7 @@ export function judge(
           message: `${container}: the new version exited${exit === undefined ? '' : ` with code ${exit}`} before serving`,
         };
       }
-      if (cs.ready === true && sameImage(cs.image, f.image)) return { kind: 'succeeded' };
+      if (proven(view, f) && sameImage(cs.image, f.image)) return { kind: 'succeeded' };
     }
   }
   if (nowMs >= deadlineAtMs) {

@@ -51,7 +51,11 @@ async function main(): Promise<void> {
     client,
     log,
     registry,
-    images: { placeholderImage: config.placeholderImage, sidecarImage: config.sidecarImage },
+    images: {
+      placeholderImage: config.placeholderImage,
+      sidecarImage: config.sidecarImage,
+      completionSignal: config.completionSignal,
+    },
     ...(config.namespace ? { namespace: config.namespace } : {}),
     workers: config.workers,
     writeConcurrency: config.writeConcurrency,

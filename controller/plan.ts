@@ -20,6 +20,7 @@ import {
 import { sameImage } from './images.ts';
 import { buildPod } from './podBuilder.ts';
 import { otherSlot, viewPod, type PodView } from './podView.ts';
+import type { SlotReport } from './slotWatch.ts';
 import { desiredOf, type Desired } from './spec.ts';
 import { buildStatus, invalidStatus } from './status.ts';
 
@@ -29,6 +30,8 @@ export const MAX_CREATES = 500;
 export interface ControllerImages {
   placeholderImage: string;
   sidecarImage: string;
+  /** How slots prove a handover (podBuilder.ts PodImages); default sidecar. */
+  completionSignal?: 'sidecar' | 'probe';
 }
 
 export interface PlanInput {
@@ -36,6 +39,8 @@ export interface PlanInput {
   pods: V1Pod[];
   nowMs: number;
   images: ControllerImages;
+  /** What each upgrading pod's sidecar last said (slotWatch.ts), by pod UID: the completion signal of slots without a readiness probe. */
+  reports?: ReadonlyMap<string, SlotReport>;
 }
 
 export type PodActionKind = 'start' | 'complete' | 'fail' | 'reset';
@@ -144,7 +149,7 @@ export function plan(input: PlanInput): Plan {
     out.wakeAtMs = out.wakeAtMs === undefined ? ms : Math.min(out.wakeAtMs, ms);
   };
   const views = input.pods
-    .map((p) => viewPod(p, d.name, d.hotContainer))
+    .map((p) => viewPod(p, d.name, d.hotContainer, input.reports?.get(p.metadata?.uid ?? '')))
     .filter((v): v is PodView => v !== null)
     .sort((a, b) => a.ordinal - b.ordinal);
   const live = views.filter((v) => !v.deleting);

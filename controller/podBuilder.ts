@@ -24,6 +24,13 @@ export interface PodImages {
   image: string;
   placeholderImage: string;
   sidecarImage: string;
+  /**
+   * How a slot proves its handover: `sidecar` (default) leaves the slots without a
+   * readiness probe, so the pod stays Ready through an upgrade, and the controller asks
+   * the sidecar; `probe` gives each slot the sidecar's slot readiness as its readiness
+   * probe (docs/controller.md, "The completion signal").
+   */
+  completionSignal?: 'sidecar' | 'probe';
 }
 
 const annotationRef = (key: string): V1EnvVar['valueFrom'] => ({
@@ -40,7 +47,13 @@ function slotProbe(slot: SlotName): V1Probe {
   };
 }
 
-function slotContainer(d: Desired, slot: SlotName, image: string, withShm: boolean): V1Container {
+function slotContainer(
+  d: Desired,
+  slot: SlotName,
+  image: string,
+  withShm: boolean,
+  probe: boolean,
+): V1Container {
   const c = d.container;
   const mounts: V1VolumeMount[] = [
     ...(c.volumeMounts ?? []),
@@ -56,7 +69,8 @@ function slotContainer(d: Desired, slot: SlotName, image: string, withShm: boole
     { name: ENV.version, valueFrom: annotationRef(ANNOTATIONS.version(slot)) },
     { name: ENV.activeSlot, valueFrom: annotationRef(ANNOTATIONS.activeSlot) },
   ];
-  // The template's own probes would fail in the placeholder: the slot probe replaces them.
+  // The template's own probes would fail in the placeholder: the sidecar's readiness (and,
+  // with completionSignal probe, the slot probe) replaces them.
   const { livenessProbe: _l, readinessProbe: _r, startupProbe: _s, ports, ...rest } = c;
   return {
     ...rest,
@@ -64,7 +78,7 @@ function slotContainer(d: Desired, slot: SlotName, image: string, withShm: boole
     image,
     env,
     volumeMounts: mounts,
-    readinessProbe: slotProbe(slot),
+    ...(probe ? { readinessProbe: slotProbe(slot) } : {}),
     ...(slot === SLOTS[0] && ports ? { ports } : {}),
   };
 }
@@ -79,7 +93,13 @@ function sidecar(sidecarImage: string): V1Container {
       { name: SIDECAR_ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ],
     ports: [{ name: NAMES.sidecarPortName, containerPort: POD_DEFAULTS.sidecarPort, protocol: 'TCP' }],
-    readinessProbe: { httpGet: { path: '/readyz', port: POD_DEFAULTS.sidecarPort }, periodSeconds: 2 },
+    // The pod's readiness: some slot holds the active lock and serves. Three misses in a
+    // row, so the instant of a handover (the lock changes hands) never flips it.
+    readinessProbe: {
+      httpGet: { path: '/readyz', port: POD_DEFAULTS.sidecarPort },
+      periodSeconds: 1,
+      failureThreshold: 3,
+    },
     livenessProbe: {
       httpGet: { path: '/healthz', port: POD_DEFAULTS.sidecarPort },
       periodSeconds: 10,
@@ -110,8 +130,9 @@ export function buildPod(hd: HotDeployment, d: Desired, ordinal: number, images:
       containers.push(c);
       continue;
     }
-    containers.push(slotContainer(d, active, images.image, withShm));
-    containers.push(slotContainer(d, idle, images.placeholderImage, withShm));
+    const probe = images.completionSignal === 'probe';
+    containers.push(slotContainer(d, active, images.image, withShm, probe));
+    containers.push(slotContainer(d, idle, images.placeholderImage, withShm, probe));
   }
   containers.push(sidecar(images.sidecarImage));
   const volumes: V1Volume[] = [...(t.spec?.volumes ?? []), { name: NAMES.sharedVolume, emptyDir: {} }];

@@ -3,6 +3,7 @@
 // each slot. Pure; never throws on a malformed annotation (it becomes `problem`).
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, NAMES, SLOTS, type SlotName } from './constants.ts';
+import type { SlotReport } from './slotWatch.ts';
 
 /** The `hotupgrade.io/upgrade` annotation: a hot upgrade this pod is going through. */
 export interface InFlight {
@@ -34,6 +35,10 @@ export interface SlotStatus {
   /** Version annotation ('' for the placeholder). */
   version: string;
   status: V1ContainerStatus | undefined;
+  /** The slot container has a readiness probe: its `ready` is the completion signal (else its sidecar's report). */
+  probed: boolean;
+  /** What the pod's sidecar last said about this slot during an upgrade (slotWatch.ts). */
+  report?: SlotReport;
 }
 
 export interface PodView {
@@ -41,6 +46,8 @@ export interface PodView {
   uid: string;
   resourceVersion: string;
   ordinal: number;
+  /** Where its sidecar answers ('' before the pod has an IP). */
+  ip: string;
   templateHash: string;
   deleting: boolean;
   ready: boolean;
@@ -118,7 +125,12 @@ function ordinalOf(pod: V1Pod, hdName: string): number | null {
 }
 
 /** The view of one pod, or null when it is not one of ours (no ordinal). */
-export function viewPod(pod: V1Pod, hdName: string, hotContainer: string): PodView | null {
+export function viewPod(
+  pod: V1Pod,
+  hdName: string,
+  hotContainer: string,
+  report?: SlotReport,
+): PodView | null {
   const ordinal = ordinalOf(pod, hdName);
   if (ordinal === null) return null;
   const meta = pod.metadata ?? {};
@@ -127,10 +139,13 @@ export function viewPod(pod: V1Pod, hdName: string, hotContainer: string): PodVi
   const statuses = pod.status?.containerStatuses ?? [];
   const slot = (s: SlotName): SlotStatus => {
     const name = NAMES.slotContainer(hotContainer, s);
+    const c = containers.find((x) => x.name === name);
     return {
-      image: containers.find((c) => c.name === name)?.image,
+      image: c?.image,
       version: annotations[ANNOTATIONS.version(s)] ?? '',
-      status: statuses.find((c) => c.name === name),
+      status: statuses.find((x) => x.name === name),
+      probed: c?.readinessProbe !== undefined,
+      ...(report?.slot === s ? { report } : {}),
     };
   };
   const activeRaw = annotations[ANNOTATIONS.activeSlot];
@@ -143,6 +158,7 @@ export function viewPod(pod: V1Pod, hdName: string, hotContainer: string): PodVi
     uid: meta.uid ?? '',
     resourceVersion: meta.resourceVersion ?? '',
     ordinal,
+    ip: pod.status?.podIP ?? '',
     templateHash: meta.labels?.[LABELS.templateHash] ?? '',
     deleting: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
     ready,

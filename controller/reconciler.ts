@@ -7,7 +7,16 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { HotDeployment } from './api/types.ts';
-import { ANNOTATIONS, FIELD_MANAGER, GROUP, LABELS, PLURAL, VERSION } from './constants.ts';
+import {
+  ANNOTATIONS,
+  FIELD_MANAGER,
+  GROUP,
+  LABELS,
+  NAMES,
+  PLURAL,
+  POD_DEFAULTS,
+  VERSION,
+} from './constants.ts';
 import { rfc3339 } from './conditions.ts';
 import { compactPod } from './compactPod.ts';
 import { execute } from './execute.ts';
@@ -19,6 +28,8 @@ import type { KubeObject } from './kube/types.ts';
 import { WorkQueue } from './kube/workqueue.ts';
 import { createDomainMetrics, type DomainMetrics } from './metrics.ts';
 import { plan, type ControllerImages } from './plan.ts';
+import { parseInFlight } from './podView.ts';
+import { SlotWatch, type SlotReport, type SlotTarget } from './slotWatch.ts';
 import { kubeWriter } from './writer.ts';
 
 export const CONTROLLER_NAME = 'hotdeployment';
@@ -35,6 +46,32 @@ export interface ReconcilerOptions {
   resyncMs: number;
   isLeader: () => boolean;
   now?: () => number;
+  /** Port of the sidecars' slot readiness (default 9901); tests point it elsewhere. */
+  sidecarPort?: number;
+}
+
+/**
+ * The slots whose handover only the sidecar can prove (no readiness probe on the slot):
+ * pods with an upgrade in flight, an IP, and an unprobed slot container.
+ */
+export function slotTargets(pods: V1Pod[], hotContainer: string): SlotTarget[] {
+  const out: SlotTarget[] = [];
+  for (const p of pods) {
+    const ip = p.status?.podIP;
+    if (!ip || p.metadata?.deletionTimestamp) continue;
+    const f = parseInFlight(p.metadata?.annotations?.[ANNOTATIONS.upgrade]);
+    if (!f || typeof f === 'string') continue;
+    const c = p.spec?.containers.find((x) => x.name === NAMES.slotContainer(hotContainer, f.slot));
+    if (!c || c.readinessProbe) continue;
+    out.push({
+      uid: p.metadata?.uid ?? '',
+      pod: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`,
+      ip,
+      slot: f.slot,
+      version: f.version,
+    });
+  }
+  return out;
 }
 
 /** Drop what the controller never reads: managedFields are most of a pod's bytes. */
@@ -70,6 +107,8 @@ export class HotDeploymentReconciler {
   readonly #metrics: ControllerMetrics;
   readonly #domain: DomainMetrics;
   readonly #now: () => number;
+  /** The sidecars of pods in flight, asked by the leader only (reconciles run on the leader). */
+  readonly slots: SlotWatch;
   #active = 0;
 
   constructor(o: ReconcilerOptions) {
@@ -99,6 +138,11 @@ export class HotDeploymentReconciler {
     this.queue = new WorkQueue<string>({ name: CONTROLLER_NAME, registry: o.registry });
     this.#metrics = controllerMetrics(o.registry, CONTROLLER_NAME, o.workers);
     this.#domain = createDomainMetrics(o.registry);
+    this.slots = new SlotWatch({
+      port: o.sidecarPort ?? POD_DEFAULTS.sidecarPort,
+      onChange: (owner) => this.queue.add(owner),
+      log: o.log,
+    });
     const enqueueHd = (hd: HotDeployment): void =>
       this.queue.add(key(hd.metadata.namespace, hd.metadata.name));
     this.hds.addHandlers({
@@ -147,9 +191,12 @@ export class HotDeploymentReconciler {
       }
     };
     await Promise.all(Array.from({ length: this.#o.workers }, worker));
+    // Not leading any more: the next leader asks the sidecars.
+    this.slots.pause();
   }
 
   async stop(): Promise<void> {
+    this.slots.stop();
     this.queue.shutDown();
     await Promise.all([this.hds.stop(), this.pods.stop()]);
   }
@@ -183,7 +230,10 @@ export class HotDeploymentReconciler {
   ): Promise<{ result: 'success' | 'requeue' | 'error' } | { result: 'requeue_after'; afterMs: number }> {
     const hd = this.hds.store.get(k);
     // Gone: its pods go with it (owner references, garbage collector).
-    if (!hd || hd.metadata.deletionTimestamp) return { result: 'success' };
+    if (!hd || hd.metadata.deletionTimestamp) {
+      this.slots.watch(k, []);
+      return { result: 'success' };
+    }
     const [ns = '', name = ''] = k.split('/');
     const log = this.#o.log.child({ namespace: ns, name, reconcileID: randomUUID() });
     const pods = this.pods.store
@@ -191,7 +241,14 @@ export class HotDeploymentReconciler {
       .filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === hd.metadata.uid));
     const nowMs = this.#now();
     const t0 = performance.now();
-    const p = plan({ hd, pods, nowMs, images: this.#o.images });
+    const targets = slotTargets(pods, hd.spec.hotContainer);
+    this.slots.watch(k, targets);
+    const reports = new Map<string, SlotReport>();
+    for (const t of targets) {
+      const r = this.slots.report(t.uid);
+      if (r) reports.set(t.uid, r);
+    }
+    const p = plan({ hd, pods, nowMs, images: this.#o.images, reports });
     const planMs = performance.now() - t0;
     const writes = p.creates.length + p.deletes.length + p.pods.length + (p.rollback ? 1 : 0);
     if (writes > 0 || p.events.length > 0 || p.problems.length > 0) {

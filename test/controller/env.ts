@@ -110,6 +110,8 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
   const client = await KubeClient.fromKubeConfig(loadKubeConfig(cluster.kubeconfig), { qps: 0 });
   await installCrd(client);
   const dir = mkdtempSync(join(tmpdir(), `hotupgrade-${name}-`));
+  // Fake containers have no sidecar to ask: there the slots prove handovers with a probe.
+  let simMode: NodeSimOptions['mode'] | undefined;
   const env: Env = {
     cluster,
     controlPlane,
@@ -119,6 +121,7 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
     dir,
     controllers: [],
     async startSim(o) {
+      simMode = o.mode ?? 'process';
       env.sim = await startNodeSim({
         kubeconfig: cluster.kubeconfig,
         nodeName: `${name}-node`,
@@ -137,7 +140,12 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
       const out = createWriteStream(log);
       const child = spawn(
         process.execPath,
-        controllerArgv({ kubeconfig: cluster.kubeconfig, port, identity, args: opts.args ?? [] }),
+        controllerArgv({
+          kubeconfig: cluster.kubeconfig,
+          port,
+          identity,
+          args: [...(simMode === 'fake' ? ['--completion-signal', 'probe'] : []), ...(opts.args ?? [])],
+        }),
         {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, LOG_LEVEL: process.env.CONTROLLER_LOG_LEVEL ?? 'info' },
