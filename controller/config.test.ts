@@ -13,7 +13,11 @@ describe('readConfig', () => {
       qps: 200,
       burst: 400,
       placeholderImage: 'p:1',
+      completionSignal: 'sidecar',
     });
+    expect(readConfig([], { ...base, HOTUPGRADE_COMPLETION_SIGNAL: 'probe' }, 'h').completionSignal).toBe(
+      'probe',
+    );
     expect(c.identity).toMatch(/^host-\d+$/);
   });
 
@@ -25,6 +29,11 @@ describe('readConfig', () => {
       '--port (env HOTUPGRADE_CONTROLLER_PORT) = "http": use an integer from 0 to 65535',
     ],
     [['--leader-elect', 'yes'], base, 'use true or false'],
+    [
+      ['--completion-signal', 'kubelet'],
+      base,
+      '--completion-signal (env HOTUPGRADE_COMPLETION_SIGNAL) = "kubelet": use sidecar or probe',
+    ],
     [['--bogus', 'x'], base, "Unknown option '--bogus'"],
   ])('rejects %j with a message naming the flag', (argv, env, message) => {
     expect(() => readConfig(argv, env, 'h')).toThrow(ConfigError);

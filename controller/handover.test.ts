@@ -120,3 +120,21 @@ describe('judge: what proves that the new version took over', () => {
     expect(judged(pod({ probed, ready }), report)).toBe(want);
   });
 });
+
+describe('judge: a deadline passed', () => {
+  it('says what the sidecar last said about the slot', () => {
+    const v = viewPod(pod({ probed: false, ready: true }), 'demo', 'app', {
+      slot: 'b',
+      version: null,
+      ready: false,
+      state: null,
+      reason: 'sidecar at 198.18.0.7:9901: connect ETIMEDOUT',
+    });
+    if (!v) throw new Error('not a pod of demo');
+    const j = judge(v, f, NOW + 60_000, 20_000, 'app');
+    expect(j).toMatchObject({ kind: 'failed', reason: 'HandoverDeadlineExceeded' });
+    expect(j.kind === 'failed' ? j.message : '').toBe(
+      'app-b: v2 did not take over within 30 s of its start (handoverDeadlineSeconds + 10 s); the sidecar said: sidecar at 198.18.0.7:9901: connect ETIMEDOUT',
+    );
+  });
+});

@@ -46,6 +46,12 @@ function proven(view: PodView, f: InFlight): boolean {
   return s.report?.ready === true && s.report.version === f.version && s.status?.state?.running !== undefined;
 }
 
+/** What the sidecar last said about the slot, for a deadline's message. */
+function lastWord(view: PodView, f: InFlight): string {
+  const r = view.slots[f.slot].report;
+  return r?.reason ? `; the sidecar said: ${r.reason}` : '';
+}
+
 /** Whether the in-flight upgrade of `view` has finished, failed, or is still on its way. */
 export function judge(
   view: PodView,
@@ -96,7 +102,7 @@ export function judge(
     return {
       kind: 'failed',
       reason: 'HandoverDeadlineExceeded',
-      message: `${container}: ${f.version} did not take over within ${Math.round((deadlineMs + DEADLINE_GRACE_MS) / 1000)} s of its start (handoverDeadlineSeconds + 10 s)`,
+      message: `${container}: ${f.version} did not take over within ${Math.round((deadlineMs + DEADLINE_GRACE_MS) / 1000)} s of its start (handoverDeadlineSeconds + 10 s)${lastWord(view, f)}`,
     };
   }
   return { kind: 'waiting', deadlineAtMs };

@@ -60,19 +60,54 @@ export async function exposeDemo(client: KubeClient, name: string, ns: string): 
   return `http://${ip}:80`;
 }
 
+/** Ready endpoints behind a Service now (what kube-proxy routes new connections to). */
+export async function readyEndpoints(
+  client: KubeClient,
+  name: string,
+  ns: string,
+): Promise<number | undefined> {
+  const g = await client.list<{ endpoints?: { conditions?: { ready?: boolean } }[] }>(
+    `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+    { labelSelector: `kubernetes.io/service-name=${name}` },
+  );
+  if (!g.ok) return undefined;
+  return g.body.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length;
+}
+
+/** Samples the ready endpoints every `everyMs` until stopped; the smallest count seen. */
+export function watchEndpoints(
+  client: KubeClient,
+  name: string,
+  ns: string,
+  everyMs = 100,
+): { stop(): Promise<{ min: number; samples: number }> } {
+  let min = Number.POSITIVE_INFINITY;
+  let samples = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const n = await readyEndpoints(client, name, ns);
+      if (n !== undefined) {
+        min = Math.min(min, n);
+        samples++;
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { min, samples };
+    },
+  };
+}
+
 /** Waits until the Service's endpoints list `n` ready addresses (kube-proxy routes to them). */
 export async function waitEndpoints(client: KubeClient, name: string, ns: string, n: number): Promise<void> {
   await until(
     `${n} ready endpoints behind service ${ns}/${name}`,
-    async () => {
-      const g = await client.list<{ endpoints?: { conditions?: { ready?: boolean } }[] }>(
-        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-        { labelSelector: `kubernetes.io/service-name=${name}` },
-      );
-      if (!g.ok) return undefined;
-      const ready = g.body.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length;
-      return ready === n ? true : undefined;
-    },
+    async () => ((await readyEndpoints(client, name, ns)) === n ? true : undefined),
     120_000,
     200,
   );
