@@ -2,7 +2,7 @@
 // plays the kubelet (a changed slot image restarts that slot; it becomes ready at once
 // unless the image is listed as broken). Only tests import this file.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { HotDeployment, UpdateStrategy } from './api/types.ts';
+import type { Condition, HotDeployment, UpdateStrategy } from './api/types.ts';
 import { ANNOTATIONS, NAMES, SLOTS } from './constants.ts';
 import { plan, type ControllerImages, type Plan } from './plan.ts';
 import { parseInFlight } from './podView.ts';
@@ -12,6 +12,23 @@ export const IMAGES: ControllerImages = {
   placeholderImage: 'hotupgrade.local/placeholder:1',
   sidecarImage: 'hotupgrade.local/sidecar:1',
 };
+
+/** A condition for status fixtures. */
+export const cond = (type: string, status: Condition['status'], reason: string): Condition => ({
+  type,
+  status,
+  reason,
+  message: '',
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+});
+
+/** The conditions of a healthy rollout in progress. */
+export const UPGRADING: Condition[] = [
+  cond('Available', 'True', 'MinimumReplicasAvailable'),
+  cond('Progressing', 'True', 'HotUpgrading'),
+  cond('Paused', 'False', 'NotPaused'),
+  cond('Degraded', 'False', 'Healthy'),
+];
 
 export interface HdOptions {
   name?: string;

@@ -1,25 +1,13 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseSamples } from '../bench/prom.ts';
-import type { Condition, HotDeploymentStatus } from './api/types.ts';
+import type { HotDeploymentStatus } from './api/types.ts';
+import { cond, UPGRADING } from './fixtures.ts';
 import { createDomainMetrics, HANDOVER_FAILURES } from './metrics.ts';
-
-const cond = (type: string, status: Condition['status'], reason: string): Condition => ({
-  type,
-  status,
-  reason,
-  message: '',
-  lastTransitionTime: '2026-01-01T00:00:00Z',
-});
 
 const healthy: HotDeploymentStatus = {
   replicas: 3,
-  conditions: [
-    cond('Available', 'True', 'MinimumReplicasAvailable'),
-    cond('Progressing', 'True', 'HotUpgrading'),
-    cond('Paused', 'False', 'NotPaused'),
-    cond('Degraded', 'False', 'Healthy'),
-  ],
+  conditions: UPGRADING,
 };
 
 const stuck: HotDeploymentStatus = {

@@ -1,12 +1,13 @@
 // `npm run crds`: writes the CRDs the chart installs (charts/hotupgrade/crds/) from their
 // TypeScript definitions in controller/api/. `--check` writes nothing and exits 1 when a
 // committed file differs from what would be generated (CI, and controller/api/crd.test.ts).
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dumpYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import * as prettier from 'prettier';
 import { hotDeploymentCrd } from '../controller/api/crd.ts';
+import { readText, stalePaths } from './generated.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CRD_DIR = join(ROOT, 'charts/hotupgrade/crds');
@@ -27,22 +28,14 @@ export async function renderCrd(crd: V1CustomResourceDefinition, file: string): 
   return prettier.format(yaml, { ...options, filepath: file });
 }
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Paths of the files that are missing or differ from what would be generated. */
 export async function staleCrds(): Promise<string[]> {
-  const stale: string[] = [];
+  const files: { path: string; text: string }[] = [];
   for (const { file, crd } of CRDS) {
     const path = join(CRD_DIR, file);
-    if (read(path) !== (await renderCrd(crd(), path))) stale.push(path);
+    files.push({ path, text: await renderCrd(crd(), path) });
   }
-  return stale;
+  return stalePaths(files);
 }
 
 async function main(): Promise<void> {
@@ -56,7 +49,7 @@ async function main(): Promise<void> {
   for (const { file, crd } of CRDS) {
     const path = join(CRD_DIR, file);
     const text = await renderCrd(crd(), path);
-    if (read(path) === text) continue;
+    if (readText(path) === text) continue;
     writeFileSync(path, text);
     console.log(`wrote ${relative(ROOT, path)}`);
   }

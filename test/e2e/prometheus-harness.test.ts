@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Condition, HotDeploymentStatus } from '../../controller/api/types.ts';
+import type { HotDeploymentStatus } from '../../controller/api/types.ts';
+import { cond, UPGRADING } from '../../controller/fixtures.ts';
 import { controllerMetrics, counter, gauge } from '../../controller/kube/metrics.ts';
 import { WorkQueue } from '../../controller/kube/workqueue.ts';
 import { createDomainMetrics, PHASES } from '../../controller/metrics.ts';
@@ -27,26 +28,13 @@ const skip = !existsSync(PROMETHEUS_BIN)
   : checkTier('control-plane');
 if (skip && !existsSync(PROMETHEUS_BIN)) console.warn(`\nSKIPPING the Prometheus harness test: ${skip}\n`);
 
-const cond = (type: string, status: Condition['status'], reason: string): Condition => ({
-  type,
-  status,
-  reason,
-  message: '',
-  lastTransitionTime: '2026-01-01T00:00:00Z',
-});
-
 const rolling: HotDeploymentStatus = {
   replicas: 3,
   readyReplicas: 3,
   updatedReplicas: 1,
   upgradingReplicas: 1,
   batch: { number: 1, total: 2, target: 2, updated: 1, state: 'Upgrading' },
-  conditions: [
-    cond('Available', 'True', 'MinimumReplicasAvailable'),
-    cond('Progressing', 'True', 'HotUpgrading'),
-    cond('Paused', 'False', 'NotPaused'),
-    cond('Degraded', 'False', 'Healthy'),
-  ],
+  conditions: UPGRADING,
 };
 
 const stuck: HotDeploymentStatus = {
