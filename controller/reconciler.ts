@@ -46,7 +46,7 @@ export interface ReconcilerOptions {
   resyncMs: number;
   isLeader: () => boolean;
   now?: () => number;
-  /** Port of the sidecars' slot readiness (default 9901); tests point it elsewhere. */
+  /** Port of the sidecars' slot readiness (default 9901, the port the controller gives them). */
   sidecarPort?: number;
 }
 

@@ -101,6 +101,22 @@ describe('SlotWatch against an HTTP server that answers like the sidecar', () =>
     expect(watch.report('u0')).toBeUndefined();
   });
 
+  it('does not spin on a sidecar that answers "not ready" at once (too old to wait)', async () => {
+    let asked = 0;
+    server = http.createServer((_req, res) => {
+      asked++;
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ready: false, slot: 'b', state: 'waiting', version: 'v2' }));
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    watch = new SlotWatch({ port, waitMs: 5_000, idleMs: 100, onChange: () => undefined });
+    watch.watch('ns/demo', [{ uid: 'u2', pod: 'ns/demo-2', ip: '127.0.0.1', slot: 'b', version: 'v2' }]);
+    await new Promise((r) => setTimeout(r, 550));
+    expect(asked).toBeGreaterThanOrEqual(3);
+    expect(asked).toBeLessThanOrEqual(7);
+  });
+
   it('reports an unreachable sidecar as not ready, with the reason', async () => {
     server = http.createServer();
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));

@@ -43,6 +43,9 @@ export interface SlotWatchOptions {
   log?: { debug(o: object, msg: string): void };
 }
 
+/** A not-ready answer faster than this did not wait in the sidecar. */
+const MIN_WAIT_MS = 100;
+
 const same = (a: SlotReport | undefined, b: SlotReport): boolean =>
   a !== undefined &&
   a.ready === b.ready &&
@@ -156,6 +159,7 @@ export class SlotWatch {
     const signal = w.abort.signal;
     while (!signal.aborted) {
       let r: SlotReport;
+      const askedAt = performance.now();
       try {
         const res = await request(url, {
           dispatcher: this.#agent,
@@ -180,8 +184,10 @@ export class SlotWatch {
         this.#o.onChange(w.owner);
       }
       // A ready slot, or an error, is asked again after a pause; a not-ready answer has
-      // already waited in the sidecar.
-      if (r.ready || r.state === null) await sleep(this.#o.idleMs, signal);
+      // already waited in the sidecar, unless it came at once (a sidecar too old to know
+      // waitMs), which must not turn into a busy loop.
+      const quick = performance.now() - askedAt < MIN_WAIT_MS;
+      if (r.ready || r.state === null || quick) await sleep(this.#o.idleMs, signal);
     }
   }
 }
