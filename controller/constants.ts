@@ -59,6 +59,12 @@ export const POD_DEFAULTS = {
    */
   slotProbeWaitMs: 1500,
   slotProbeTimeoutSeconds: 2,
+  /**
+   * HOTUPGRADE_SHUTDOWN_DELAY_MS of the slots: on SIGTERM while serving, serve on this long
+   * before draining, in ms. An EndpointSlice change reaches kube-proxy within about a second
+   * (its iptables min sync period); 3 s covers it on a busy node.
+   */
+  shutdownDelayMs: 3000,
 } as const;
 
 /** Sidecar path that answers 200 when slot <slot> is settled in its role (see docs/controller.md). */

@@ -69,6 +69,10 @@ function slotContainer(
     { name: ENV.version, valueFrom: annotationRef(ANNOTATIONS.version(slot)) },
     { name: ENV.activeSlot, valueFrom: annotationRef(ANNOTATIONS.activeSlot) },
   ];
+  // A pod being deleted (scale-down, recreate) leaves its Services while its slots hear
+  // SIGTERM: the serving slot serves on for a moment (the template's own value wins).
+  if (!(c.env ?? []).some((e) => e.name === ENV.shutdownDelayMs))
+    env.push({ name: ENV.shutdownDelayMs, value: String(POD_DEFAULTS.shutdownDelayMs) });
   // The template's own probes would fail in the placeholder: the sidecar's readiness (and,
   // with completionSignal probe, the slot probe) replaces them.
   const { livenessProbe: _l, readinessProbe: _r, startupProbe: _s, ports, ...rest } = c;

@@ -11,7 +11,9 @@ describe('readSlotConfig', () => {
       role: 'successor',
       dir: '/hotupgrade',
       handoverDeadlineMs: 60_000,
+      shutdownDelayMs: 0,
     });
+    expect(readSlotConfig({ ...base, HOTUPGRADE_SHUTDOWN_DELAY_MS: '3000' }).shutdownDelayMs).toBe(3000);
   });
   it.each([
     ['the active slot', { HOTUPGRADE_ACTIVE_SLOT: 'a' }, 'successor'],
@@ -24,6 +26,10 @@ describe('readSlotConfig', () => {
     [{ HOTUPGRADE_VERSION: '' }, /HOTUPGRADE_VERSION is empty.*downward-API/],
     [{ HOTUPGRADE_MODE: 'fast' }, /HOTUPGRADE_MODE must be "slot" or "binary"/],
     [{ HOTUPGRADE_DRAIN_TIMEOUT_MS: '-5' }, /HOTUPGRADE_DRAIN_TIMEOUT_MS must be a positive number/],
+    [
+      { HOTUPGRADE_SHUTDOWN_DELAY_MS: '3s' },
+      /HOTUPGRADE_SHUTDOWN_DELAY_MS must be a number of milliseconds, 0 or more/,
+    ],
   ])('rejects %o naming the variable', (env, message) => {
     expect(() => readSlotConfig({ ...base, ...env })).toThrow(message);
   });

@@ -13,6 +13,8 @@ export interface SlotConfig {
   drainTimeoutMs: number;
   probationMs: number;
   shmDir: string;
+  /** On a stop while serving: keep serving this long before draining, in ms (0: drain at once). */
+  shutdownDelayMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -23,6 +25,15 @@ function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new ConfigError(`${name} must be a positive number of milliseconds, got "${raw}"`);
+  return n;
+}
+
+function nonNegativeMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a number of milliseconds, 0 or more, got "${raw}"`);
   return n;
 }
 
@@ -59,6 +70,8 @@ export function readSlotConfig(
     drainTimeoutMs: overrides.drainTimeoutMs ?? positiveMs(env, ENV.drainTimeoutMs, DEFAULTS.drainTimeoutMs),
     probationMs: overrides.probationMs ?? positiveMs(env, ENV.probationMs, DEFAULTS.probationMs),
     shmDir: overrides.shmDir ?? env[ENV.shmDir] ?? DEFAULTS.shmDir,
+    shutdownDelayMs:
+      overrides.shutdownDelayMs ?? nonNegativeMs(env, ENV.shutdownDelayMs, DEFAULTS.shutdownDelayMs),
   };
 }
 

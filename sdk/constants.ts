@@ -34,6 +34,7 @@ export const ENV = {
   controlFd: 'HOTUPGRADE_CONTROL_FD',
   listenFds: 'HOTUPGRADE_LISTEN_FDS',
   shmDir: 'HOTUPGRADE_SHM_DIR',
+  shutdownDelayMs: 'HOTUPGRADE_SHUTDOWN_DELAY_MS',
 } as const;
 
 export const DEFAULTS = {
@@ -45,6 +46,11 @@ export const DEFAULTS = {
   drainTimeoutMs: 5_000,
   /** A successor that dies within this many ms of taking over is rejected by its predecessor, in ms. */
   probationMs: 30_000,
+  /**
+   * On SIGTERM while serving (the pod is being deleted, nobody takes over): how long to
+   * keep serving before draining, in ms, so that Services stop sending first.
+   */
+  shutdownDelayMs: 0,
   /** After a drain, a keep-alive connection idle this long is closed, in ms (requests on it are forwarded until then). */
   idleCloseMs: 1_000,
   /** Backstop re-read of the slots directory when no inotify event arrives, in ms. */

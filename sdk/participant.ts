@@ -114,12 +114,25 @@ export class Participant {
     this.waitForLock();
   }
 
-  /** Stops for good: drains if we serve (nobody will take over), then releases everything. */
+  /**
+   * Stops for good: drains if we serve (nobody will take over), then releases everything.
+   * Serving, it first serves on for shutdownDelayMs: a pod being deleted is taken out of
+   * its Services while its containers already hear SIGTERM, and connections opened in
+   * between would otherwise be refused.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     await this.enqueue(async () => {
       clearTimeout(this.deadlineTimer);
+      const delay = this.o.shutdownDelayMs ?? 0;
+      if (this.lock.held && delay > 0) {
+        this.o.log.info(
+          { delayMs: delay },
+          'stopping: serving on before the drain, so that load balancers stop sending',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
       this.stopWatch?.();
       await this.hooks.stop();
       if (this.lock.held) this.lock.release();
