@@ -82,6 +82,39 @@ async function expectNothingLost(report: LoadReport, o: { scaledDown?: boolean }
 const ourWarnings = (ev: Awaited<ReturnType<typeof events>>) =>
   ev.filter((e) => e.type === 'Warning' && (Object.values(EVENTS) as string[]).includes(e.reason));
 
+/** Waits until exactly `names` exist (pods scaled away have finished terminating). */
+async function waitPodNames(names: string[]): Promise<void> {
+  await until(
+    `pods ${names.join(', ')}`,
+    async () => ((await podNames()).join() === names.join() ? true : undefined),
+    60_000,
+    250,
+  );
+}
+
+/**
+ * Waits until the kubelet shows every pod's slots as their spec says (the old slot's
+ * restart as the placeholder follows the rollout, which is complete once the new
+ * version serves everywhere).
+ */
+async function waitSlotsSettled(): Promise<V1Pod[]> {
+  return until(
+    'every slot running the image its spec names',
+    async () => {
+      const pods = await podsNow();
+      const settled = pods.every((p) =>
+        ['app-a', 'app-b'].every((name) => {
+          const c = p.status?.containerStatuses?.find((x) => x.name === name);
+          return c?.state?.running !== undefined && c.image === slotOf(p, name).image;
+        }),
+      );
+      return settled ? pods : undefined;
+    },
+    60_000,
+    250,
+  );
+}
+
 async function scaleTo(n: number): Promise<void> {
   await env.kubectl(['-n', NS, 'scale', `hotdeployment/${NAME}`, `--replicas=${n}`]);
 }
@@ -159,7 +192,7 @@ describe.skipIf(skip)('hot upgrades on a real kubelet, installed with helm', () 
     expect(report.versions.v2).toBeGreaterThan(0);
     expect(Object.keys(report.pods).sort()).toEqual(['demo-0', 'demo-1', 'demo-2']);
 
-    const after = await podsNow();
+    const after = await waitSlotsSettled();
     expect(after.map((p) => p.metadata?.uid)).toEqual(before.map((p) => p.metadata?.uid));
     expect(after.map((p) => p.status?.podIP)).toEqual(before.map((p) => p.status?.podIP));
     for (const p of after) {
@@ -271,6 +304,7 @@ describe.skipIf(skip)('hot upgrades on a real kubelet, installed with helm', () 
       await waitFor('the rollout to v3 on 4 pods', rolledOut(demoImage('v3'), 4));
       await scaleTo(REPLICAS);
       await waitFor('back to 3 pods at v3', rolledOut(demoImage('v3')));
+      await waitPodNames(['demo-0', 'demo-1', 'demo-2']);
       await waitEndpoints(env.client, NAME, NS, REPLICAS);
     });
     // demo-3 and demo-4 were scaled away with the sessions they held: that is the scale-down.
@@ -290,7 +324,7 @@ describe.skipIf(skip)('hot upgrades on a real kubelet, installed with helm', () 
       await waitFor('the rollback to v2', rolledOut(demoImage('v2')));
     });
     await expectNothingLost(report);
-    const after = await podsNow();
+    const after = await waitSlotsSettled();
     expect(after.map((p) => p.metadata?.uid)).toEqual(before.map((p) => p.metadata?.uid));
     for (const p of after) {
       const active = p.metadata?.annotations?.[ANNOTATIONS.activeSlot] ?? '';
@@ -330,7 +364,7 @@ describe.skipIf(skip)('hot upgrades on a real kubelet, installed with helm', () 
         { replicas: '100%' },
       ],
     });
-    const restartsBefore = new Map((await podsNow()).map((p) => [p.metadata?.name, p]));
+    const restartsBefore = new Map((await waitSlotsSettled()).map((p) => [p.metadata?.name, p]));
     const { report } = await underLoad(url, async () => {
       await setImage(env.client, NS, NAME, demoImage('v3'));
       await waitFor('batch 1 done', (hd) => (hd.status?.updatedReplicas ?? 0) >= 1, 120_000);
@@ -339,7 +373,7 @@ describe.skipIf(skip)('hot upgrades on a real kubelet, installed with helm', () 
       await waitFor('the rollout to v3', rolledOut(demoImage('v3')), 240_000);
     });
     await expectNothingLost(report);
-    for (const p of await podsNow()) {
+    for (const p of await waitSlotsSettled()) {
       const old = restartsBefore.get(p.metadata?.name);
       const restarts = (q: V1Pod | undefined) =>
         slotOf(q as V1Pod, 'app-a').restarts + slotOf(q as V1Pod, 'app-b').restarts;
