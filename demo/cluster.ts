@@ -104,7 +104,10 @@ async function main(env: E2E): Promise<boolean> {
   const report = await load.stop();
   const after = await listPods(env.client, NS, NAME);
   const samePods =
-    after.length === before.length && after.every((p, i) => p.metadata?.uid === before[i]?.metadata?.uid);
+    after.length === before.length &&
+    after.every(
+      (p, i) => p.metadata?.uid === before[i]?.metadata?.uid && p.status?.podIP === before[i]?.status?.podIP,
+    );
   const lost = sessionsLostWith(
     report,
     after.map((p) => p.metadata?.name ?? ''),
