@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { dumpYaml, loadYaml, type V1LabelSelectorRequirement } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CRD_DIR, CRDS, renderCrd } from '../../scripts/gen-crds.ts';
-import { hotDeploymentCrd, hotDeploymentCrdManifest, type JSONSchema } from './crd.ts';
+import { hotDeploymentCrd, hotDeploymentCrdManifest } from './crd.ts';
+import type { JSONSchema } from './schema.ts';
+import { at as atPath, nodes, schemaPaths, walk, type Full } from './schemaWalk.ts';
 import type { Approval, Batch, BatchStatus, Condition, HotDeployment, HotDeploymentSpec } from './types.ts';
 
 const manifest = hotDeploymentCrdManifest();
@@ -17,18 +19,9 @@ const root = version.schema.openAPIV3Schema;
 
 // ---- the fixture: every field of types.ts set -------------------------------------------
 
-/**
- * T with every optional field of our own types required, recursively, so that tsc makes
- * the fixture complete. The API server's metadata and the pod template (kept as it is
- * but for what the schema declares, which the fixture sets by hand) stay as they are.
- */
-type Full<T> = T extends (infer U)[]
-  ? Full<U>[]
-  : T extends object
-    ? { [K in keyof T]-?: K extends 'metadata' | 'template' ? T[K] : Full<NonNullable<T[K]>> }
-    : T;
-
-const full: Full<HotDeployment> = {
+// The pod template is kept as it is but for what the schema declares, which the fixture
+// sets by hand.
+const full: Full<HotDeployment, 'metadata' | 'template'> = {
   apiVersion: 'hotupgrade.io/v1alpha1',
   kind: 'HotDeployment',
   metadata: { name: 'demo', namespace: 'default' },
@@ -103,78 +96,7 @@ const full: Full<HotDeployment> = {
 // And the fixture is a HotDeployment (Full<T> only adds requirements).
 const asApi: HotDeployment = full;
 
-// ---- walking schema and values ----------------------------------------------------------
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Every property path the schema declares: `.spec.selector.matchLabels.*`, `.spec.updateStrategy.batches[].replicas`. */
-function schemaPaths(s: JSONSchema, path = ''): string[] {
-  const out: string[] = [];
-  for (const [k, child] of Object.entries(s.properties ?? {})) {
-    out.push(`${path}.${k}`, ...schemaPaths(child, `${path}.${k}`));
-  }
-  if (s.items) out.push(...schemaPaths(s.items, `${path}[]`));
-  if (s.additionalProperties) {
-    out.push(`${path}.*`, ...schemaPaths(s.additionalProperties, `${path}.*`));
-  }
-  return out;
-}
-
-/** Walks a value along the schema: returns the paths it covered and where the two disagree. */
-function walk(value: unknown, s: JSONSchema, path = '', seen = new Set<string>(), problems: string[] = []) {
-  if (path) seen.add(path);
-  const where = path || '(root)';
-  if (s['x-kubernetes-int-or-string']) {
-    if (!Number.isInteger(value) && typeof value !== 'string')
-      problems.push(`${where}: not an int or string`);
-  } else if (s.type === 'object') {
-    if (!isPlainObject(value)) problems.push(`${where}: not an object`);
-    else {
-      for (const [k, v] of Object.entries(value)) {
-        const child = s.properties?.[k];
-        if (child) walk(v, child, `${path}.${k}`, seen, problems);
-        else if (s.additionalProperties) walk(v, s.additionalProperties, `${path}.*`, seen, problems);
-        else if (s['x-kubernetes-preserve-unknown-fields'] || !s.properties) continue;
-        else problems.push(`${path}.${k}: in the value but not in the schema`);
-      }
-    }
-  } else if (s.type === 'array') {
-    if (!Array.isArray(value)) problems.push(`${where}: not an array`);
-    else if (s.items) for (const v of value) walk(v, s.items, `${path}[]`, seen, problems);
-  } else if (s.type === 'integer') {
-    if (!Number.isInteger(value)) problems.push(`${where}: not an integer`);
-  } else if (s.type === 'string') {
-    if (typeof value !== 'string') problems.push(`${where}: not a string`);
-  } else if (s.type === 'boolean') {
-    if (typeof value !== 'boolean') problems.push(`${where}: not a boolean`);
-  } else {
-    problems.push(`${where}: the test knows no schema type ${String(s.type)}`);
-  }
-  return { seen, problems };
-}
-
-/** The schema node at a path from schemaPaths(). */
-function at(path: string): JSONSchema {
-  let s: JSONSchema | undefined = root;
-  for (const part of path.match(/\.[^.[]+|\[\]/g) ?? []) {
-    if (part === '[]') s = s?.items;
-    else if (part === '.*') s = s?.additionalProperties;
-    else s = s?.properties?.[part.slice(1)];
-  }
-  if (!s) throw new Error(`no schema at ${path}`);
-  return s;
-}
-
-/** Every node of the schema with its path. */
-function nodes(s: JSONSchema, path = ''): [string, JSONSchema][] {
-  return [
-    [path, s],
-    ...Object.entries(s.properties ?? {}).flatMap(([k, c]) => nodes(c, `${path}.${k}`)),
-    ...(s.items ? nodes(s.items, `${path}[]`) : []),
-    ...(s.additionalProperties ? nodes(s.additionalProperties, `${path}.*`) : []),
-  ];
-}
+const at = (path: string): JSONSchema => atPath(root, path);
 
 // ---- tests ------------------------------------------------------------------------------
 
