@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{sdk,launcher,placeholder,sidecar,controller,hub,demo,bench,scripts,monitoring}/**/*.test.ts',
+            '{sdk,launcher,placeholder,sidecar,controller,hub,demo,bench,scripts,monitoring,plugin}/**/*.test.ts',
           ],
         },
       },

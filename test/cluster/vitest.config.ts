@@ -9,7 +9,7 @@ export default defineConfig({
     name: 'cluster',
     // Paths below are relative to the repo root whether run from there or as a project.
     root: fileURLToPath(new URL('../..', import.meta.url)),
-    include: ['test/{cluster,nodesim,controller,chart,e2e,hub}/**/*.test.ts'],
+    include: ['test/{cluster,nodesim,controller,chart,e2e,hub,plugin}/**/*.test.ts'],
     globalSetup: ['test/cluster/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 1_800_000,
