@@ -60,10 +60,12 @@ export function rollbackOps(
     { op: 'replace', path, value: to },
   ];
   if (!hd.metadata.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
+  // The image change bumps metadata.generation by one: the record names that generation.
+  const generation = (hd.metadata.generation ?? 0) + 1;
   ops.push({
     op: 'add',
     path: `/metadata/annotations/${key}`,
-    value: JSON.stringify({ from, to, reason, at }),
+    value: JSON.stringify({ from, to, reason, at, generation }),
   });
   return ops;
 }

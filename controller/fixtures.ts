@@ -172,9 +172,15 @@ export class World {
     if (p.rollback) {
       const c = this.hd.spec.template.spec?.containers.find((x) => x.name === this.hd.spec.hotContainer);
       if (c) c.image = p.rollback.to;
+      // As the API server does for a spec change, and as rollbackOps records it.
+      this.hd.metadata.generation = (this.hd.metadata.generation ?? 1) + 1;
       this.hd.metadata.annotations = {
         ...this.hd.metadata.annotations,
-        [ANNOTATIONS.rollback]: JSON.stringify({ ...p.rollback, at: '' }),
+        [ANNOTATIONS.rollback]: JSON.stringify({
+          ...p.rollback,
+          at: '',
+          generation: this.hd.metadata.generation,
+        }),
       };
       this.writes++;
     }

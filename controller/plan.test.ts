@@ -275,6 +275,30 @@ describe('failures', () => {
     expect(cond(w, 'Degraded')).toBe('True/RolledBack');
   });
 
+  it('a rollback record is history after the next spec change: going back to its image later is an ordinary rollout', () => {
+    const w = new World(makeHd({ replicas: 4, strategy: { autoRollback: true, maxUnavailable: 1 } }));
+    w.settle();
+    w.fates.set('demo:v2', 'crash');
+    setImage(w.hd, 'demo:v2');
+    for (let i = 0; i < 50 && !w.hd.metadata.annotations?.[ANNOTATIONS.rollback]; i++) {
+      w.step();
+      w.nowMs += 1000;
+    }
+    w.settle();
+    expect(cond(w, 'Degraded')).toBe('True/RolledBack');
+    // A fixed v3, then back to v1 on purpose: batches and maxUnavailable apply again.
+    setImage(w.hd, 'demo:v3');
+    w.settle();
+    expect(w.images()).toEqual(['demo:v3', 'demo:v3', 'demo:v3', 'demo:v3']);
+    expect(cond(w, 'Degraded')).toBe('False/Healthy');
+    setImage(w.hd, 'demo:v1');
+    const p = w.step();
+    expect(p.pods.filter((a) => a.kind === 'start')).toHaveLength(1);
+    w.settle();
+    expect(w.images()).toEqual(['demo:v1', 'demo:v1', 'demo:v1', 'demo:v1']);
+    expect(cond(w, 'Degraded')).toBe('False/Healthy');
+  });
+
   it('a progress deadline with nothing moving marks the rollout Degraded', () => {
     const w = new World(makeHd({ replicas: 2, strategy: { progressDeadlineSeconds: 120 } }));
     w.settle();

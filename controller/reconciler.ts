@@ -46,8 +46,6 @@ export interface ReconcilerOptions {
   resyncMs: number;
   isLeader: () => boolean;
   now?: () => number;
-  /** Port of the sidecars' slot readiness (default 9901, the port the controller gives them). */
-  sidecarPort?: number;
 }
 
 /**
@@ -139,7 +137,7 @@ export class HotDeploymentReconciler {
     this.#metrics = controllerMetrics(o.registry, CONTROLLER_NAME, o.workers);
     this.#domain = createDomainMetrics(o.registry);
     this.slots = new SlotWatch({
-      port: o.sidecarPort ?? POD_DEFAULTS.sidecarPort,
+      port: POD_DEFAULTS.sidecarPort,
       onChange: (owner) => this.queue.add(owner),
       log: o.log,
     });

@@ -56,15 +56,32 @@ export interface RollbackRecord {
   to: string;
   reason: string;
   at: string;
+  /**
+   * metadata.generation the rollback's own spec change gave the HotDeployment. Any later
+   * spec change makes the record history: a user who sets the image back to `to` some
+   * day starts an ordinary rollout, not this rollback again. Absent in older records.
+   */
+  generation?: number;
 }
 
-function activeRollback(annotations: Record<string, string>, image: string): RollbackRecord | undefined {
+export function activeRollback(
+  annotations: Record<string, string>,
+  image: string,
+  generation: number | undefined,
+): RollbackRecord | undefined {
   const raw = annotations[ANNOTATIONS.rollback];
   if (!raw) return undefined;
   try {
     const r = JSON.parse(raw) as Partial<RollbackRecord>;
     if (typeof r.from !== 'string' || typeof r.to !== 'string' || r.to !== image) return undefined;
-    return { from: r.from, to: r.to, reason: String(r.reason ?? ''), at: String(r.at ?? '') };
+    if (typeof r.generation === 'number' && r.generation !== generation) return undefined;
+    return {
+      from: r.from,
+      to: r.to,
+      reason: String(r.reason ?? ''),
+      at: String(r.at ?? ''),
+      ...(typeof r.generation === 'number' ? { generation: r.generation } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -163,7 +180,7 @@ export function desiredOf(hd: HotDeployment): DesiredResult {
       approvedRevision: s.approved?.revision,
       templateHash,
       revision: shortHash({ templateHash, image: container.image }),
-      rollback: activeRollback(hd.metadata.annotations ?? {}, container.image),
+      rollback: activeRollback(hd.metadata.annotations ?? {}, container.image, hd.metadata.generation),
     },
   };
 }

@@ -34,6 +34,8 @@ DOCKER_SOCK="${DOCKER_STATE}/docker.sock"
 DOCKER_DATA="${HOTUPGRADE_CACHE}/docker"
 DOCKER_PIDFILE="${DOCKER_STATE}/dockerd.pid"
 BUSYBOX_IMAGE="hotupgrade.local/busybox:1"
+# The CAs this machine's Node trusts (for the Node stand-in's npm ci; see base_node_slim).
+HOST_CA="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
 # base-node: the public names of the Dockerfile's bases (see docs/images.md).
 NODE_SLIM_IMAGE="node:24-bookworm-slim"
 DISTROLESS_IMAGE="gcr.io/distroless/nodejs24-debian12:nonroot"
@@ -194,8 +196,8 @@ base_node() {
   [[ "${version}" == 24.* ]] || die "node_modules/.bin/node is ${version}, the base images need Node 24"
   # What each base is made of, kept as a label: a change (a Node bump) rebuilds it.
   local extra_ca="" slim_recipe
-  if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -r "${NODE_EXTRA_CA_CERTS}" ]]; then
-    extra_ca=$(sha256sum <"${NODE_EXTRA_CA_CERTS}" | cut -c1-12)
+  if [[ -r "${HOST_CA}" ]]; then
+    extra_ca=$(sha256sum <"${HOST_CA}" | cut -c1-12)
   fi
   slim_recipe="node ${version}, npm ${NPM_VERSION}, ${DEBIAN_SUITE}${extra_ca:+, extra CAs ${extra_ca}}"
   if [[ "$(image_label "${NODE_SLIM_IMAGE}" io.hotupgrade.recipe)" != "${slim_recipe}" ]]; then
@@ -279,12 +281,13 @@ base_node_slim() {
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "${ctx}/node/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "${ctx}/node/usr/local/bin/npx"
   cp "${REPO_DIR}/images/node-slim.Dockerfile" "${ctx}/Dockerfile"
-  # When this machine's Node trusts extra CAs (NODE_EXTRA_CA_CERTS, e.g. those of a proxy
-  # that intercepts TLS on the way to the npm registry), the stand-in trusts them too, so
-  # that the Dockerfile's `npm ci` works here. The public image needs no such thing.
-  if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -r "${NODE_EXTRA_CA_CERTS}" ]]; then
+  # The stand-in trusts what this machine trusts (NODE_EXTRA_CA_CERTS, else the system
+  # bundle, which holds CAs added locally, e.g. those of a proxy that intercepts TLS on the
+  # way to the npm registry), so that the Dockerfile's `npm ci` works here whatever the
+  # environment of the run. The public image needs no such thing.
+  if [[ -r "${HOST_CA}" ]]; then
     mkdir -p "${ctx}/node/usr/local/share/ca-certificates"
-    cp "${NODE_EXTRA_CA_CERTS}" "${ctx}/node/usr/local/share/ca-certificates/host-extra-ca.crt"
+    cp "${HOST_CA}" "${ctx}/node/usr/local/share/ca-certificates/host-extra-ca.crt"
     echo 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra-ca.crt' >>"${ctx}/Dockerfile"
   fi
   # A tar that ADD unpacks keeps the links and gives root the files.
