@@ -224,6 +224,7 @@ describe('abort', () => {
     expect(d.kind === 'patch' ? d.patch : d).toEqual({
       type: 'json',
       ops: [
+        { op: 'test', path: '/metadata/generation', value: 2 },
         { op: 'test', path: IMAGE, value: V2 },
         { op: 'replace', path: IMAGE, value: V1 },
         {
@@ -234,6 +235,7 @@ describe('abort', () => {
             to: V1,
             reason: 'aborted with kubectl hotupgrade abort',
             at: NOW,
+            generation: 3,
           }),
         },
       ],

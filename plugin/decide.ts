@@ -276,12 +276,17 @@ export function decideAbort(hd: HotDeployment, nowIso: string): Decision {
     to: current,
     reason: 'aborted with kubectl hotupgrade abort',
     at: nowIso,
+    // The generation this patch gives the HotDeployment: the controller honours the record
+    // until the next spec change, not forever.
+    generation: (hd.metadata.generation ?? 0) + 1,
   };
   return {
     kind: 'patch',
     patch: {
       type: 'json',
       ops: [
+        // The record names the next generation: only true if nothing else changes the spec first.
+        { op: 'test', path: '/metadata/generation', value: hd.metadata.generation ?? 0 },
         ...imageOps(hot.index, hot.image, current),
         ...annotationOps(hd, { [ANNOTATIONS.rollback]: JSON.stringify(record) }),
       ],
