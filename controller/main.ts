@@ -3,6 +3,7 @@
 // reconciler and the HTTP endpoints. On SIGTERM it stops reconciling, releases the lease
 // (a standby takes over within ~2 s) and exits. A replica that loses the lease exits
 // too: like client-go's, it starts over with fresh caches rather than campaign again.
+import { OPERATOR_VERSION } from './version.ts';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     burst: config.burst,
     fieldManager: FIELD_MANAGER,
     registry,
-    userAgent: `hotupgrade-controller/${process.env.npm_package_version ?? 'dev'}`,
+    userAgent: `hotupgrade-controller/${OPERATOR_VERSION}`,
   });
 
   let elector: LeaderElector | undefined;

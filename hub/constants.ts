@@ -72,6 +72,7 @@ export const REASONS = {
   evaluatingGate: 'EvaluatingGate',
   releaseComplete: 'ReleaseComplete',
   progressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  rollingBack: 'RollingBack',
   // Paused
   pausedBySpec: 'PausedBySpec',
   awaitingApproval: 'AwaitingApproval',
@@ -79,6 +80,7 @@ export const REASONS = {
   notPaused: 'NotPaused',
   // Degraded
   gateFailed: 'GateFailed',
+  memberDegraded: 'MemberDegraded',
   targetNotFound: 'TargetNotFound',
   rolledBack: 'RolledBack',
   aborted: 'Aborted',

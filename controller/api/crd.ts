@@ -3,6 +3,7 @@
 // The shape follows types.ts (crd.test.ts fails when they drift); `npm run crds` writes
 // the YAML the chart installs. docs/crd-reference.md is the user's reference for every
 // field.
+import { OPERATOR_VERSION, VERSION_ANNOTATION } from '../version.ts';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, NAMES, PLURAL, REASONS, SLOTS, VERSION } from '../constants.ts';
 import {
@@ -407,7 +408,7 @@ export function hotDeploymentCrdManifest(): CrdManifest {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${PLURAL}.${GROUP}` },
+    metadata: { name: `${PLURAL}.${GROUP}`, annotations: { [VERSION_ANNOTATION]: OPERATOR_VERSION } },
     spec: {
       group: GROUP,
       scope: 'Namespaced',

@@ -61,7 +61,7 @@ export interface PrinterColumn {
 export interface CrdManifest {
   apiVersion: 'apiextensions.k8s.io/v1';
   kind: 'CustomResourceDefinition';
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     group: string;
     scope: 'Namespaced' | 'Cluster';

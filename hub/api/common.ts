@@ -1,6 +1,7 @@
 // Schema pieces both hub CRDs (MemberCluster, HotRelease) share: the CRD around a
 // schema, the root object, a Prometheus address, a set of MemberCluster names, and the
 // bounds that keep CEL's cost estimates within what the API server accepts.
+import { OPERATOR_VERSION, VERSION_ANNOTATION } from '../../controller/version.ts';
 import {
   list,
   obj,
@@ -29,7 +30,7 @@ export const crdManifest = (
 ): CrdManifest => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
-  metadata: { name: `${names.plural}.${GROUP}` },
+  metadata: { name: `${names.plural}.${GROUP}`, annotations: { [VERSION_ANNOTATION]: OPERATOR_VERSION } },
   spec: {
     group: GROUP,
     scope,
