@@ -90,7 +90,14 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-export function eventObject(hd: HotDeployment, e: PlanEvent, nowIso: string, component: string): object {
+/** The object an event is about: a HotDeployment, or any other of the project's kinds (a HotRelease). */
+export interface EventSubject {
+  apiVersion: string;
+  kind: string;
+  metadata: HotDeployment['metadata'];
+}
+
+export function eventObject(hd: EventSubject, e: PlanEvent, nowIso: string, component: string): object {
   const ns = hd.metadata.namespace ?? 'default';
   const involved = e.pod
     ? { apiVersion: 'v1', kind: 'Pod', name: e.pod, namespace: ns }
@@ -102,7 +109,7 @@ export function eventObject(hd: HotDeployment, e: PlanEvent, nowIso: string, com
         uid: hd.metadata.uid,
       };
   return {
-    metadata: { generateName: `${e.pod ?? hd.metadata.name ?? 'hotdeployment'}.`, namespace: ns },
+    metadata: { generateName: `${e.pod ?? hd.metadata.name ?? hd.kind.toLowerCase()}.`, namespace: ns },
     involvedObject: involved,
     reason: e.reason,
     message: e.message,

@@ -23,7 +23,8 @@ import { execute } from './execute.ts';
 import { versionOf } from './images.ts';
 import type { KubeClient } from './kube/client.ts';
 import { Informer } from './kube/informer.ts';
-import { controllerMetrics, type ControllerMetrics, type ReconcileResult } from './kube/metrics.ts';
+import { controllerMetrics, type ControllerMetrics } from './kube/metrics.ts';
+import { runWorkers, type ReconcileOutcome } from './kube/runner.ts';
 import type { KubeObject } from './kube/types.ts';
 import { WorkQueue } from './kube/workqueue.ts';
 import { createDomainMetrics, type DomainMetrics } from './metrics.ts';
@@ -107,7 +108,6 @@ export class HotDeploymentReconciler {
   readonly #now: () => number;
   /** The sidecars of pods in flight, asked by the leader only (reconciles run on the leader). */
   readonly slots: SlotWatch;
-  #active = 0;
 
   constructor(o: ReconcilerOptions) {
     this.#o = o;
@@ -176,19 +176,16 @@ export class HotDeploymentReconciler {
   /** Runs workers until `signal` aborts (leadership lost or shutdown); items in progress finish. */
   async run(signal: AbortSignal): Promise<void> {
     for (const hd of this.hds.store.list()) this.queue.add(key(hd.metadata.namespace, hd.metadata.name));
-    const worker = async (): Promise<void> => {
-      // get(signal) gives up its wait when the signal aborts, so no key is taken and left.
-      for (let k = await this.queue.get(signal); k !== undefined; k = await this.queue.get(signal)) {
-        try {
-          if (signal.aborted) this.queue.add(k);
-          else await this.#process(k);
-        } finally {
-          this.queue.done(k);
-        }
-        if (signal.aborted) return;
-      }
-    };
-    await Promise.all(Array.from({ length: this.#o.workers }, worker));
+    await runWorkers(
+      {
+        queue: this.queue,
+        workers: this.#o.workers,
+        metrics: this.#metrics,
+        log: this.#o.log,
+        reconcile: (k) => this.reconcile(k),
+      },
+      signal,
+    );
     // Not leading any more: the next leader asks the sidecars.
     this.slots.pause();
   }
@@ -199,33 +196,8 @@ export class HotDeploymentReconciler {
     await Promise.all([this.hds.stop(), this.pods.stop()]);
   }
 
-  async #process(k: string): Promise<void> {
-    const t0 = performance.now();
-    this.#metrics.setActiveWorkers(++this.#active);
-    let result: ReconcileResult = 'error';
-    try {
-      const r = await this.reconcile(k);
-      result = r.result;
-      if (r.result === 'success') this.queue.forget(k);
-      else if (r.result === 'requeue') this.queue.addRateLimited(k);
-      else if (r.result === 'requeue_after') {
-        this.queue.forget(k);
-        this.queue.addAfter(k, r.afterMs);
-      }
-    } catch (err) {
-      this.#o.log.error({ err, key: k }, 'reconcile failed');
-      this.queue.addRateLimited(k);
-    } finally {
-      const ms = performance.now() - t0;
-      this.#metrics.setActiveWorkers(--this.#active);
-      this.#metrics.observeReconcile(result, ms / 1000);
-    }
-  }
-
   /** One reconcile of one HotDeployment key. */
-  async reconcile(
-    k: string,
-  ): Promise<{ result: 'success' | 'requeue' | 'error' } | { result: 'requeue_after'; afterMs: number }> {
+  async reconcile(k: string): Promise<ReconcileOutcome> {
     const hd = this.hds.store.get(k);
     // Gone: its pods go with it (owner references, garbage collector).
     if (!hd || hd.metadata.deletionTimestamp) {

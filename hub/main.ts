@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// The hub's entry point: configuration, the hub API client, leader election (Lease
+// hotupgrade-hub), the reconciler and the HTTP endpoints. Like the controller's: on
+// SIGTERM it stops, releases the Lease and exits; a replica that loses the Lease exits.
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { buildApp } from '../controller/app.ts';
+import { KubeClient, loadKubeConfig } from '../controller/kube/client.ts';
+import { LeaderElector } from '../controller/kube/leader.ts';
+import { OPERATOR_VERSION } from '../controller/version.ts';
+import { ConfigError, readHubConfig, usage, type HubConfig } from './config.ts';
+import { HUB_COMPONENT, HubReconciler } from './reconciler.ts';
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function loadConfig(): HubConfig {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(usage());
+    process.exit(0);
+  }
+  try {
+    return readHubConfig(process.argv.slice(2), process.env, hostname());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`hotupgrade-hub: bad configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ name: 'hotupgrade-hub', level: config.logLevel, base: { pid: process.pid } });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const userAgent = `hotupgrade-hub/${OPERATOR_VERSION}`;
+  const client = await KubeClient.fromKubeConfig(loadKubeConfig(config.kubeconfig), {
+    qps: config.qps,
+    burst: config.burst,
+    fieldManager: HUB_COMPONENT,
+    registry,
+    userAgent,
+  });
+  let elector: LeaderElector | undefined;
+  const isLeader = (): boolean => (elector ? elector.isLeader() : true);
+  const hub = new HubReconciler({
+    client,
+    log,
+    registry,
+    workers: config.workers,
+    resyncMs: config.resyncSeconds * 1000,
+    probeMs: config.probeSeconds * 1000,
+    pollMs: config.pollSeconds * 1000,
+    memberTimeoutMs: config.memberTimeoutSeconds * 1000,
+    isLeader,
+    userAgent,
+  });
+  const app = buildApp({
+    log,
+    registry,
+    readiness: () => {
+      const h = hub.health();
+      return { ok: h.ok, leader: isLeader(), holder: elector?.leader ?? null, informers: h.informers };
+    },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  hub.start();
+
+  const shutdownSignal = new AbortController();
+  let exitCode = 0;
+  const shutdown = (why: string, code: number): void => {
+    if (shutdownSignal.signal.aborted) return;
+    exitCode = code;
+    log.info({ why }, 'shutting down');
+    setTimeout(() => {
+      log.warn({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
+      process.exit(code || 1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    shutdownSignal.abort();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => shutdown('SIGINT', 0));
+
+  const lead = async (signal: AbortSignal): Promise<void> => {
+    if (!(await hub.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
+    log.info({ identity: config.identity }, 'leading: reconciling HotReleases');
+    await hub.run(signal);
+  };
+  if (config.leaderElection) {
+    elector = new LeaderElector({
+      client,
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      logger: log,
+      registry,
+      onStartedLeading: lead,
+      onStoppedLeading: () => {
+        if (!shutdownSignal.signal.aborted) shutdown('lost the leader lease', 1);
+      },
+    });
+    await elector.run(shutdownSignal.signal);
+  } else {
+    await lead(shutdownSignal.signal);
+  }
+  await hub.stop();
+  await app.close();
+  await client.close();
+  log.info('stopped');
+  process.exit(exitCode);
+}
+
+main().catch((err: unknown) => {
+  console.error('hotupgrade-hub: fatal:', err);
+  process.exit(1);
+});
