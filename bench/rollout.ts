@@ -9,7 +9,7 @@
 // slots to start, then for the old slots' placeholders to start again.
 // Progress goes to stderr; the last line on stdout is one JSON object.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { HotDeployment } from '../controller/api/types.ts';
@@ -19,6 +19,7 @@ import { startControlPlane } from '../test/cluster/harness.ts';
 import { controllerArgv, installCrd } from '../test/controller/env.ts';
 import { PROJECT_IMAGES, projectCatalog } from '../test/nodesim/catalog.ts';
 import { startNodeSim } from '../test/nodesim/index.ts';
+import { cpuSeconds, rssMb } from './procstat.ts';
 import { buckets, quantileBetween, sample, sumSamples } from './prom.ts';
 
 const progress = (line: string): void => void process.stderr.write(`[bench:rollout] ${line}\n`);
@@ -81,26 +82,6 @@ function hotDeployment(): HotDeployment {
       },
     },
   };
-}
-
-/** User + system CPU time of a process, in s (from /proc/<pid>/stat; clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function getHd(client: KubeClient): Promise<HotDeployment | undefined> {
