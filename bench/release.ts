@@ -19,6 +19,7 @@
 // Progress goes to stderr; the last line on stdout is one JSON object.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg, cpus } from 'node:os';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HotDeployment } from '../controller/api/types.ts';
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
     }
     const port = await freePort();
     const hubLog = join(members[0]?.env.dir ?? '/tmp', 'hub.log');
+    const hubOut = openSync(hubLog, 'a');
     hub = spawn(
       process.execPath,
       [
@@ -231,8 +233,9 @@ async function main(): Promise<void> {
         '--poll-seconds',
         String(POLL_S),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+      { stdio: ['ignore', hubOut, hubOut], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
+    progress(`hub log: ${hubLog}`);
     hub.once('exit', (code, signal) => (hubExit = `code ${code}, signal ${signal}`));
     const hubPid = hub.pid ?? 0;
     const ctlPids = members.map((m) => m.env.controllers[0]?.child.pid ?? 0);
