@@ -62,8 +62,20 @@ export class Members {
     this.#now = o.now ?? Date.now;
   }
 
+  /** Reads of a Secret in flight, per MemberCluster: a probe and a release asking at once share one. */
+  readonly #pending = new Map<string, Promise<MemberAccess>>();
+
   /** The client of `mc`, reading its Secret when the cached one is older than secretTtlMs. */
   async access(mc: MemberCluster): Promise<MemberAccess> {
+    const name = mc.metadata.name ?? '';
+    const pending = this.#pending.get(name);
+    if (pending) return pending;
+    const p = this.#access(mc).finally(() => this.#pending.delete(name));
+    this.#pending.set(name, p);
+    return p;
+  }
+
+  async #access(mc: MemberCluster): Promise<MemberAccess> {
     const name = mc.metadata.name ?? '';
     if (mc.spec.inCluster) return { ok: true, client: this.#o.hub };
     const ref = mc.spec.kubeconfigSecretRef;

@@ -289,8 +289,14 @@ export class HubReconciler {
     const written = await this.#writeStatus(`${releasePath(ns, name)}/status`, rel, p.status);
     if (written === 'conflict') return { result: 'requeue' };
     if (written === 'error') return { result: 'error' };
-    if (p.status.phase !== rel.status?.phase)
-      log.info({ from: rel.status?.phase, to: p.status.phase, step: p.status.currentStep }, 'phase');
+    if (p.status.phase !== rel.status?.phase) {
+      const held = p.status.conditions?.find((c) => c.type === CONDITIONS.paused && c.status === 'True');
+      const bad = p.status.phase === 'Failed' || held?.reason === REASONS.clustersUnreachable;
+      log[bad ? 'warn' : 'info'](
+        { from: rel.status?.phase, to: p.status.phase, step: p.status.currentStep, why: held?.message },
+        'phase',
+      );
+    }
     // Events only once their transition is recorded: a failed status write repeats it.
     for (const e of p.events) {
       const r = await this.#o.client.create(

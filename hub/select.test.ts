@@ -39,7 +39,7 @@ describe('selectMembers', () => {
   it('leaves out MemberClusters being deleted', () => {
     const gone = {
       ...mc('old', { env: 'prod' }),
-      metadata: { name: 'old', labels: { env: 'prod' }, deletionTimestamp: '2026-11-29T00:00:00Z' },
+      metadata: { name: 'old', labels: { env: 'prod' }, deletionTimestamp: new Date('2026-11-29T00:00:00Z') },
     };
     expect(selectMembers({ selector: { matchLabels: { env: 'prod' } } }, [...ALL, gone]).names).toEqual([
       'eu-west',
