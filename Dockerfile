@@ -43,6 +43,9 @@ COPY launcher launcher
 COPY placeholder placeholder
 COPY sidecar sidecar
 COPY controller controller
+# The hub (hub mode, issue #6) runs from the controller image: its code imports
+# controller/ modules. The chart sets `command: ["node", "/app/hub/main.ts"]`.
+COPY hub hub
 COPY demo demo
 ENV NODE_ENV=production \
     PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin
@@ -55,7 +58,8 @@ LABEL org.opencontainers.image.vendor="hotupgrade" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 
-# The operator: reconciles HotDeployments. Flags (`--help`) go in the pod's args.
+# The operator: reconciles HotDeployments. Flags (`--help`) go in the pod's args. The same
+# image runs the hub with the command `node /app/hub/main.ts`.
 FROM app AS controller
 LABEL org.opencontainers.image.title="hotupgrade-controller" \
       org.opencontainers.image.description="Kubernetes operator for in-place, state-keeping hot upgrades"

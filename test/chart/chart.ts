@@ -11,7 +11,7 @@ import { CHART_DIR, REPO } from './values-doc.ts';
 export { CHART_DIR, REPO };
 export const HELM = existsSync(BIN.helm) ? BIN.helm : 'helm';
 export const KUBECTL = existsSync(k8sBin('kubectl')) ? k8sBin('kubectl') : 'kubectl';
-/** A values file that turns on every feature but hub mode. */
+/** A values file that turns on every feature, hub mode and member access included. */
 export const ALL_FEATURES = join(REPO, 'test/chart/all-features.yaml');
 
 /** The monitoring kinds the chart renders only when the cluster serves them. */
@@ -44,6 +44,7 @@ export interface ExecOptions {
   input?: string;
   timeoutMs?: number;
   cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs a command; never throws on a non-zero exit (the tests look at it). */
@@ -52,7 +53,12 @@ export function exec(exe: string, args: string[], o: ExecOptions = {}): Promise<
     const child = execFile(
       exe,
       args,
-      { timeout: o.timeoutMs ?? 120_000, maxBuffer: 64 << 20, ...(o.cwd ? { cwd: o.cwd } : {}) },
+      {
+        timeout: o.timeoutMs ?? 120_000,
+        maxBuffer: 64 << 20,
+        ...(o.cwd ? { cwd: o.cwd } : {}),
+        ...(o.env ? { env: o.env } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr || (err && code !== 0 ? err.message : '') });

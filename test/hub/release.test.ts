@@ -654,3 +654,72 @@ describe.skipIf(skip)('the hub killed in the middle of a release', () => {
     expect(ev.get(EVENTS.releaseSucceeded)?.count).toBe(1);
   });
 });
+
+// ---- What a user does to a running release ------------------------------------------------
+
+describe.skipIf(skip)('pause, abort and a rollback asked for with kubectl patch', () => {
+  const name = 'handson';
+
+  it('holds while paused, stops where it is on abort, then rolls every touched cluster back', async () => {
+    await env.createHdEverywhere(NS, name, { replicas: REPLICAS, image: V1 });
+    // Created paused: nothing is asked of any member.
+    await env.createRelease(
+      makeRelease(name, { paused: true, steps: [upgrade(2), manualPause(), upgrade('100%')] }),
+    );
+    const held = await env.waitRelease(
+      NS,
+      name,
+      'Paused (PausedBySpec)',
+      (hr) => hr.status?.phase === 'Paused',
+    );
+    expect(cond(held, CONDITIONS.paused)).toBe(`True/${REASONS.pausedBySpec}`);
+    await sleep(1_500);
+    for (const m of ['a', 'b']) {
+      const hd = await member(m).getHd(NS, name);
+      expect(specImage(hd), `${m} untouched while paused`).toBe(V1);
+      expect(hd.metadata.annotations?.[RELEASE_ANNOTATION]).toBeUndefined();
+    }
+
+    // Resume: step 1 takes 2 pods per cluster, then the manual pause waits.
+    await env.patchRelease(NS, name, { spec: { paused: false } });
+    await env.waitRelease(
+      NS,
+      name,
+      'AwaitingApproval at step 2',
+      (hr) =>
+        hr.status?.currentStep === 2 && cond(hr, CONDITIONS.paused) === `True/${REASONS.awaitingApproval}`,
+    );
+    for (const m of ['a', 'b']) {
+      await until(`${m}: 2 pods at v2`, 20_000, async () =>
+        (await podImages(member(m), name)).filter((i) => i === V2).length === 2 ? true : undefined,
+      );
+    }
+
+    // Abort: final at once; every pod keeps the version it runs.
+    await env.patchRelease(NS, name, { spec: { abort: true } });
+    const aborted = await env.waitRelease(NS, name, 'Aborted', (hr) => hr.status?.phase === 'Aborted');
+    expect(cond(aborted, CONDITIONS.degraded)).toBe(`True/${REASONS.aborted}`);
+    await waitEvents(name, [EVENTS.aborted]);
+    await sleep(1_500);
+    for (const m of ['a', 'b']) {
+      const hd = await member(m).getHd(NS, name);
+      expect(hd.spec.updateStrategy?.partition, `${m}: partition after abort`).toBe(REPLICAS - 2);
+      expect((await podImages(member(m), name)).filter((i) => i === V2)).toHaveLength(2);
+    }
+    expect((await env.getRelease(NS, name)).status?.phase).toBe('Aborted');
+
+    // Roll back the aborted release: every touched cluster back at v1.
+    await env.patchRelease(NS, name, { spec: { rollback: true } });
+    const back = await env.waitRelease(NS, name, 'RolledBack', (hr) => hr.status?.phase === 'RolledBack');
+    expect(cond(back, CONDITIONS.degraded)).toBe(`True/${REASONS.rolledBack}`);
+    expect(condMessage(back, CONDITIONS.degraded)).toContain('spec.rollback is true');
+    for (const m of ['a', 'b']) {
+      await waitAllAt(member(m), name, V1);
+      await expectAllAt(member(m), name, V1);
+      const record = JSON.parse(
+        (await member(m).getHd(NS, name)).metadata.annotations?.[ROLLBACK_ANNOTATION] ?? '{}',
+      ) as RollbackRecord;
+      expect(record).toMatchObject({ from: V2, to: V1 });
+    }
+  });
+});

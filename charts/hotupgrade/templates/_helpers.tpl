@@ -69,6 +69,35 @@ app.kubernetes.io/component: controller
 {{ include "hotupgrade.commonLabels" . }}
 {{- end -}}
 
+{{/*
+Selector labels of the hub pods (hub mode, issue #6): the controller's name and instance,
+component "hub", so that neither selector matches the other's pods.
+*/}}
+{{- define "hotupgrade.hub.selectorLabels" -}}
+app.kubernetes.io/name: hotupgrade
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: hub
+{{- end -}}
+
+{{/* Labels of the hub's Deployment, pods, ServiceAccount, RBAC, Service and PodDisruptionBudget. */}}
+{{- define "hotupgrade.hub.labels" -}}
+{{ include "hotupgrade.hub.selectorLabels" . }}
+{{ include "hotupgrade.commonLabels" . }}
+{{- end -}}
+
+{{/* The hub's own ServiceAccount: <fullname>-hub. */}}
+{{- define "hotupgrade.hub.serviceAccountName" -}}
+{{- include "hotupgrade.componentName" (list . "hub") -}}
+{{- end -}}
+
+{{/*
+Labels of what memberAccess creates on a member cluster: the account a hub uses there.
+*/}}
+{{- define "hotupgrade.memberAccess.labels" -}}
+{{ include "hotupgrade.labels" . }}
+app.kubernetes.io/component: hub-access
+{{- end -}}
+
 {{- define "hotupgrade.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "hotupgrade.fullname" .) .Values.serviceAccount.name -}}
@@ -126,9 +155,6 @@ The controller's RBAC rules on what it reconciles. Each verb is one the code use
 
 {{/* Fails the render on values that cannot work, with the fix. */}}
 {{- define "hotupgrade.validate" -}}
-{{- if .Values.hub.enabled -}}
-{{- fail "hub.enabled: hub mode (HotRelease across member clusters) arrives with the HotRelease controller (issue #6); this controller version has no --hub flag. Leave hub.enabled false." -}}
-{{- end -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) -}}
 {{- fail (printf "leaderElection.enabled: %d replicas without leader election would all reconcile and fight over the same pods; set leaderElection.enabled=true or replicaCount=1" (int .Values.replicaCount)) -}}
 {{- end -}}
