@@ -45,6 +45,13 @@ const LEADER = (pod: string): string =>
 const ERRORS = (controller: string): string =>
   `controller_runtime_reconcile_errors_total{controller="${controller}", namespace="hotupgrade-system", pod="ctrl-0"}`;
 
+const PHASE = (phase: string): string =>
+  `hotupgrade_release_phase{namespace="shop", hotrelease="cart-v2", phase="${phase}", pod="hub-0"}`;
+const REACHABLE = (cluster: string): string =>
+  `hotupgrade_member_cluster_reachable{cluster="${cluster}", namespace="hotupgrade-system", pod="hub-0"}`;
+const HUB_LEADER = (pod: string): string =>
+  `leader_election_master_status{name="hotupgrade-hub", namespace="hotupgrade-system", pod="${pod}"}`;
+
 const CASES: Case[] = [
   {
     title: 'fires 1 minute after Progressing turns False (ProgressDeadlineExceeded)',
@@ -169,6 +176,68 @@ const CASES: Case[] = [
     at: 20,
     fires: [],
   },
+  {
+    title: 'fires when a release turns Failed',
+    alert: 'HotReleaseFailed',
+    series: [
+      { series: PHASE('Progressing'), values: '1 1 0 0' },
+      { series: PHASE('Failed'), values: '0 0 1 1' },
+    ],
+    at: 3,
+    fires: [{ namespace: 'shop', hotrelease: 'cart-v2', severity: 'warning' }],
+  },
+  {
+    title: 'fires when a release was rolled back',
+    alert: 'HotReleaseFailed',
+    series: [{ series: PHASE('RolledBack'), values: '0 1 1' }],
+    at: 2,
+    fires: [{ namespace: 'shop', hotrelease: 'cart-v2', severity: 'warning' }],
+  },
+  {
+    title: 'does not fire on a release that succeeded',
+    alert: 'HotReleaseFailed',
+    series: [
+      { series: PHASE('Succeeded'), values: '0 1 1' },
+      { series: PHASE('Failed'), values: '0 0 0' },
+      { series: PHASE('RolledBack'), values: '0 0 0' },
+    ],
+    at: 2,
+    fires: [],
+  },
+  {
+    title: 'fires after 5 minutes without an answer from a member',
+    alert: 'HotUpgradeMemberClusterUnreachable',
+    series: [
+      { series: REACHABLE('eu-west'), values: '1 0 0 0 0 0 0 0' },
+      { series: REACHABLE('us-east'), values: '1x8' },
+    ],
+    at: 7,
+    fires: [{ cluster: 'eu-west', severity: 'warning' }],
+  },
+  {
+    title: 'does not fire on a short blip',
+    alert: 'HotUpgradeMemberClusterUnreachable',
+    series: [{ series: REACHABLE('eu-west'), values: '1 0 0 1 1 1 1 1' }],
+    at: 7,
+    fires: [],
+  },
+  {
+    title: 'fires 2 minutes after the last hub leader is gone',
+    alert: 'HotUpgradeHubNoLeader',
+    series: [
+      { series: HUB_LEADER('hub-0'), values: '1 1 0 0 0 0 0' },
+      { series: HUB_LEADER('hub-1'), values: '0 0 0 0 0 0 0' },
+    ],
+    at: 5,
+    fires: [{ severity: 'critical' }],
+  },
+  {
+    title: 'does not fire where no hub runs',
+    alert: 'HotUpgradeHubNoLeader',
+    series: [{ series: LEADER('ctrl-0'), values: '1x10' }],
+    at: 5,
+    fires: [],
+  },
 ];
 
 /** A `promtool test rules` file for one case, against the generated rule file. */
@@ -245,7 +314,8 @@ describe('alert definitions', () => {
     for (const a of ALERTS) {
       expect(doc, `### ${a.name} in docs/operations.md`).toContain(`\n### ${a.name}\n`);
       expect(runbookAnchor(a.name)).toMatch(/^[a-z0-9-]+$/);
-      const row = doc.split('\n').find((l) => l.startsWith(`| \`${a.name}\``)) ?? '';
+      // A `|` inside a table cell is written `\|`.
+      const row = (doc.split('\n').find((l) => l.startsWith(`| \`${a.name}\``)) ?? '').replaceAll('\\|', '|');
       expect(row, `the Alerts table row of ${a.name}`).toContain(`\`${alertExpr(a)}\``);
       expect(row).toMatch(new RegExp(`\\| ${a.severity} +\\|.*\\| ${a.for} +\\|$`));
     }

@@ -3,7 +3,7 @@
 // runs the base queries against a live Prometheus, `promtool test rules` runs the alerts
 // on synthetic series (alerts.test.ts), and docs/operations.md#alerts has one section
 // per alert, which `runbook_url` points to.
-import { CONTROLLER_HANDOVERS, LEASE, RECONCILER } from './selectors.ts';
+import { CONTROLLER_HANDOVERS, HUB_LEASE, LEASE, RECONCILER } from './selectors.ts';
 
 export type Severity = 'critical' | 'warning';
 
@@ -18,6 +18,8 @@ export interface Alert {
   severity: Severity;
   summary: string;
   description: string;
+  /** `hub`: its series exist only where the chart runs the hub (hub.enabled); the member-cluster e2e leaves it out. */
+  component?: 'hub';
 }
 
 export const RULE_GROUP = 'hotupgrade';
@@ -87,6 +89,44 @@ export const ALERTS: Alert[] = [
     summary: 'The hotupgrade controller in {{ $labels.namespace }} keeps failing to reconcile',
     description:
       "Reconciles of the hotupgrade controller in {{ $labels.namespace }} have failed for 15 minutes: the API server refuses its writes (RBAC, admission webhooks, quota). The controller's log says which ('write failed').",
+  },
+  {
+    name: 'HotReleaseFailed',
+    base: 'max by (namespace, hotrelease) (hotupgrade_release_phase{phase=~"Failed|RolledBack"})',
+    op: '>',
+    threshold: 0,
+    // The hub already waited for the gate's failureLimit or the progress deadline.
+    for: '0m',
+    severity: 'warning',
+    component: 'hub',
+    summary: 'HotRelease {{ $labels.namespace }}/{{ $labels.hotrelease }} failed',
+    description:
+      'The HotRelease {{ $labels.namespace }}/{{ $labels.hotrelease }} is Failed or RolledBack: a gate failed, a member rollout turned Degraded, or the progress deadline passed. Its Degraded condition says which cluster and why. kubectl hotupgrade status hr/{{ $labels.hotrelease }} -n {{ $labels.namespace }}; the alert stays while the release does (delete it once handled).',
+  },
+  {
+    name: 'HotUpgradeMemberClusterUnreachable',
+    base: 'min by (cluster) (hotupgrade_member_cluster_reachable)',
+    op: '<',
+    threshold: 1,
+    // Releases that include it are paused; a short network blip is not worth a page.
+    for: '5m',
+    severity: 'warning',
+    component: 'hub',
+    summary: 'Member cluster {{ $labels.cluster }} does not answer the hub',
+    description:
+      'The hub has not reached member cluster {{ $labels.cluster }} for 5 minutes (its MemberCluster says Reachable=False). Every HotRelease that includes it is paused until it answers. kubectl get membercluster {{ $labels.cluster }} -o yaml shows the error.',
+  },
+  {
+    name: 'HotUpgradeHubNoLeader',
+    // No `or vector(0)`: without a hub (hub.enabled false) there is nothing to lead.
+    base: `sum(leader_election_master_status{name="${HUB_LEASE}"})`,
+    op: '<',
+    threshold: 1,
+    for: '2m',
+    severity: 'critical',
+    component: 'hub',
+    summary: 'No hotupgrade hub replica leads',
+    description: `Hub replicas are scraped but none holds the Lease ${HUB_LEASE}: no HotRelease moves, gates are not evaluated, failed releases are not rolled back. kubectl get lease -A --field-selector metadata.name=${HUB_LEASE} -o yaml; kubectl logs -l app.kubernetes.io/component=hub -A`,
   },
 ];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS } from './alerts.ts';
 import { ROWS } from './dashboard.ts';
-import { allQueries, substitute } from './queries.ts';
+import { MEMBER_ALERTS, allQueries, substitute } from './queries.ts';
 
 describe('substitute', () => {
   it.each([
@@ -38,7 +38,14 @@ describe('allQueries', () => {
         p.queries.forEach((_q, i) =>
           expect(ids).toContain(`dashboard/${p.id}/${String.fromCharCode(65 + i)}`),
         );
-    for (const a of ALERTS) expect(ids).toContain(`alert/${a.name}`);
+    for (const a of MEMBER_ALERTS) expect(ids).toContain(`alert/${a.name}`);
+  });
+
+  it("leaves out the hub's alerts: their series exist only where the hub runs", () => {
+    const ids = queries.map((q) => q.id);
+    const hub = ALERTS.filter((a) => a.component === 'hub').map((a) => `alert/${a.name}`);
+    expect(hub.length).toBeGreaterThan(0);
+    for (const id of hub) expect(ids).not.toContain(id);
   });
 
   it('leaves no template variable behind', () => {
@@ -46,6 +53,6 @@ describe('allQueries', () => {
   });
 
   it('gives alerts their base query, without the comparison', () => {
-    for (const a of ALERTS) expect(queries.find((q) => q.id === `alert/${a.name}`)?.expr).toBe(a.base);
+    for (const a of MEMBER_ALERTS) expect(queries.find((q) => q.id === `alert/${a.name}`)?.expr).toBe(a.base);
   });
 });

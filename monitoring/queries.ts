@@ -57,11 +57,14 @@ export function dashboardQueries(vars: QueryVars = {}, rows: Row[] = ROWS): Name
   );
 }
 
-export function alertQueries(alerts: Alert[] = ALERTS): NamedQuery[] {
+/** Alerts whose series every member cluster has (the hub's exist only where it runs). */
+export const MEMBER_ALERTS = ALERTS.filter((a) => a.component !== 'hub');
+
+export function alertQueries(alerts: Alert[] = MEMBER_ALERTS): NamedQuery[] {
   return alerts.map((a) => ({ id: `alert/${a.name}`, expr: a.base }));
 }
 
-/** Every dashboard query and every alert's base query, each named after its panel or alert. */
+/** Every dashboard query and every member alert's base query, each named after its panel or alert. */
 export function allQueries(vars: QueryVars = {}): NamedQuery[] {
   return [...dashboardQueries(vars), ...alertQueries()];
 }

@@ -19,6 +19,9 @@ export const CONTROLLER = CONTROLLER_NAME;
 /** The `name` label of leader_election_master_status: the Lease (controller flag --lease-name, default). */
 export const LEASE = 'hotupgrade-controller';
 
+/** The `name` label of the hub's leader_election_master_status (hub flag --lease-name, default). */
+export const HUB_LEASE = 'hotupgrade-hub';
+
 /** Target label the sidecar scrape copies from the pod label hotupgrade.io/hotdeployment. */
 export const HD_TARGET_LABEL = 'hotdeployment';
 
