@@ -2,7 +2,12 @@
 // as an Invocation, or a usage error naming the argument and the fix. Pure: reads no
 // environment, opens no file.
 import { parseArgs } from 'node:util';
+import type { HotRelease } from '../hub/api/types.ts';
+import { parseDuration } from './duration.ts';
+import { buildRelease } from './releaseSpec.ts';
 import { parseTarget, type Target, type TargetKind } from './target.ts';
+
+export { parseDuration };
 
 export const COMMANDS = [
   'status',
@@ -31,22 +36,32 @@ interface Base {
   target: Target;
 }
 
+/** Where `release` gets its HotRelease: built from flags, or read from a file (`-`: stdin). */
+export type ReleaseSource = { from: 'flags'; release: HotRelease } | { from: 'file'; path: string };
+
 export type Invocation =
   | { command: 'help'; topic?: Command }
   | (Base & {
       command: 'status';
       watch: boolean;
       output: 'text' | 'json';
-      /** Ends the watch: exit 0 at RolloutComplete, 1 at Degraded. */
+      /** Ends the watch: exit 0 when complete (Succeeded), 1 when it failed (Degraded; Failed, RolledBack, Aborted). */
       untilComplete: boolean;
       /** How long a watch may run, in ms; 0: no limit. */
       timeoutMs: number;
     })
   | (Base & { command: 'upgrade'; image: string; container?: string; dryRun: boolean })
-  | (Base & { command: 'approve'; batch?: number; dryRun: boolean })
+  /** batch: a HotDeployment's; step: a HotRelease's. */
+  | (Base & { command: 'approve'; batch?: number; step?: number; dryRun: boolean })
   | (Base & { command: 'pause' | 'resume' | 'abort'; dryRun: boolean })
   | (Base & { command: 'rollback'; to?: string; dryRun: boolean })
-  | { command: 'release' };
+  | {
+      command: 'release';
+      conn: Connection;
+      source: ReleaseSource;
+      dryRun: boolean;
+      output: 'text' | 'json' | 'yaml';
+    };
 
 export type ParseResult =
   | { ok: true; invocation: Invocation }
@@ -64,23 +79,60 @@ const OPTIONS = {
   timeout: { type: 'string' },
   container: { type: 'string', short: 'c' },
   batch: { type: 'string' },
+  // approve: the last step to approve (one); release: the plan (one per step).
+  step: { type: 'string', multiple: true },
   to: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  file: { type: 'string', short: 'f' },
+  target: { type: 'string' },
+  'target-namespace': { type: 'string' },
+  image: { type: 'string' },
+  clusters: { type: 'string' },
+  selector: { type: 'string', short: 'l' },
+  'all-clusters': { type: 'boolean' },
+  'auto-rollback': { type: 'boolean' },
+  'progress-deadline': { type: 'string' },
+  prometheus: { type: 'string' },
 } as const;
 
 type Option = keyof typeof OPTIONS;
 
 const COMMON: Option[] = ['kubeconfig', 'context', 'namespace', 'help'];
 
+/** release's flags that build the HotRelease (not with -f). */
+const RELEASE_SPEC_FLAGS: Option[] = [
+  'target',
+  'target-namespace',
+  'image',
+  'clusters',
+  'selector',
+  'all-clusters',
+  'step',
+  'auto-rollback',
+  'progress-deadline',
+  'prometheus',
+];
+
 /** The flags each command takes besides the common ones. */
-export const COMMAND_OPTIONS: Record<Exclude<Command, 'release'>, Option[]> = {
+export const COMMAND_OPTIONS: Record<Command, Option[]> = {
   status: ['watch', 'output', 'until-complete', 'timeout'],
   upgrade: ['container', 'dry-run'],
-  approve: ['batch', 'dry-run'],
+  approve: ['batch', 'step', 'dry-run'],
   pause: ['dry-run'],
   resume: ['dry-run'],
   abort: ['dry-run'],
   rollback: ['to', 'dry-run'],
+  release: ['file', ...RELEASE_SPEC_FLAGS, 'dry-run', 'output'],
+};
+
+/** Flags of a command that apply to one kind only. */
+const KIND_OPTIONS: Partial<Record<Option, { kind: TargetKind; instead: string }>> = {
+  batch: { kind: 'HotDeployment', instead: 'a HotRelease approves steps: --step N' },
+  step: { kind: 'HotRelease', instead: 'a HotDeployment approves batches: --batch N' },
+  to: {
+    kind: 'HotDeployment',
+    instead: "a HotRelease goes back to each cluster's previous image (status.clusters[].previousImage)",
+  },
 };
 
 /** The kinds each command takes (upgrade sets a HotDeployment's image; a HotRelease is created with its image). */
@@ -106,22 +158,6 @@ const POSITIONALS: Record<Exclude<Command, 'release'>, string[]> = {
 };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/** A Go-style duration ("90s", "5m", "1h30m", "500ms") or plain seconds ("30"), in ms; undefined when malformed. */
-export function parseDuration(raw: string): number | undefined {
-  if (/^\d+$/.test(raw)) return Number(raw) * 1000;
-  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-  let ms = 0;
-  let rest = raw;
-  if (rest === '') return undefined;
-  while (rest !== '') {
-    const m = /^(\d+(?:\.\d+)?)(ms|h|m|s)/.exec(rest);
-    if (!m) return undefined;
-    ms += Number(m[1]) * (unit[m[2] ?? ''] ?? 0);
-    rest = rest.slice(m[0].length);
-  }
-  return Math.round(ms);
-}
 
 function distance(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -153,6 +189,57 @@ const flagName = (o: Option): string => {
   return short ? `-${short}/--${o}` : `--${o}`;
 };
 
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
+>['values'];
+
+/** `release [NAME] ...`: the HotRelease from flags, or -f FILE. */
+function parseRelease(
+  values: Values,
+  rest: string[],
+  conn: Connection,
+  fail: (message: string) => ParseResult,
+): ParseResult {
+  const raw = values.output ?? 'text';
+  if (raw !== 'text' && raw !== 'json' && raw !== 'yaml') {
+    return fail(`-o/--output "${raw}" is not a format; use json or yaml, or leave it out for text`);
+  }
+  const output: 'text' | 'json' | 'yaml' = raw;
+  const dryRun = values['dry-run'] ?? false;
+  const common = { command: 'release' as const, conn, dryRun, output };
+  if (values.file !== undefined) {
+    const mixed = RELEASE_SPEC_FLAGS.filter((o) => values[o] !== undefined);
+    if (mixed.length > 0 || rest.length > 0) {
+      const what = [...(rest.length ? [`NAME "${rest.join(' ')}"`] : []), ...mixed.map(flagName)];
+      return fail(
+        `-f/--file takes the whole HotRelease from the file: leave out ${what.join(', ')} (or leave out -f and give the release with flags)`,
+      );
+    }
+    if (values.file === '') return fail('-f/--file is empty: give a YAML or JSON file, or - for stdin');
+    return { ok: true, invocation: { ...common, source: { from: 'file', path: values.file } } };
+  }
+  const [name] = rest;
+  if (name === undefined) {
+    return fail('release needs NAME (the HotRelease to create) and its flags, or -f FILE');
+  }
+  if (rest.length > 1) return fail(`release takes one NAME; unexpected "${rest.slice(1).join(' ')}"`);
+  const built = buildRelease({
+    name,
+    ...(values.target !== undefined ? { target: values.target } : {}),
+    ...(values['target-namespace'] !== undefined ? { targetNamespace: values['target-namespace'] } : {}),
+    ...(values.image !== undefined ? { image: values.image } : {}),
+    ...(values.clusters !== undefined ? { clusters: values.clusters } : {}),
+    ...(values.selector !== undefined ? { selector: values.selector } : {}),
+    allClusters: values['all-clusters'] ?? false,
+    steps: values.step ?? [],
+    autoRollback: values['auto-rollback'] ?? false,
+    ...(values['progress-deadline'] !== undefined ? { progressDeadline: values['progress-deadline'] } : {}),
+    ...(values.prometheus !== undefined ? { prometheus: values.prometheus } : {}),
+  });
+  if (!built.ok) return fail(built.message);
+  return { ok: true, invocation: { ...common, source: { from: 'flags', release: built.release } } };
+}
+
 export function parse(argv: readonly string[]): ParseResult {
   let parsed;
   try {
@@ -163,8 +250,6 @@ export function parse(argv: readonly string[]): ParseResult {
     const message = (e as Error).message.split(/\. (?=[A-Z])/)[0] ?? '';
     const first = argv.find((a) => !a.startsWith('-'));
     const topic = first ? commandOf(first) : undefined;
-    // release's own flags (the HotRelease's fields) are not known yet: it answers "not available".
-    if (topic === 'release') return { ok: true, invocation: { command: 'release' } };
     return { ok: false, message, ...(topic ? { topic } : {}) };
   }
   const { values, positionals } = parsed;
@@ -184,7 +269,6 @@ export function parse(argv: readonly string[]): ParseResult {
   const command = commandOf(word);
   if (!command) return { ok: false, message: unknownCommand(word) };
   if (values.help) return { ok: true, invocation: { command: 'help', topic: command } };
-  if (command === 'release') return { ok: true, invocation: { command: 'release' } };
 
   const fail = (message: string): ParseResult => ({ ok: false, message, topic: command });
   const allowed = new Set<Option>([...COMMON, ...COMMAND_OPTIONS[command]]);
@@ -196,16 +280,6 @@ export function parse(argv: readonly string[]): ParseResult {
       return fail(`${flagName(k)} does not apply to ${command} (it is a flag of ${takers.join(', ')})`);
     }
   }
-
-  const names = POSITIONALS[command];
-  if (rest.length < names.length) {
-    return fail(`${command} needs ${names.join(' ')}; missing ${names.slice(rest.length).join(' ')}`);
-  }
-  if (rest.length > names.length) {
-    return fail(`${command} takes ${names.join(' ')}; unexpected "${rest.slice(names.length).join(' ')}"`);
-  }
-  const t = parseTarget(rest[0] ?? '', COMMAND_KINDS[command]);
-  if (!t.ok) return fail(t.message);
 
   if (values.namespace !== undefined && !DNS_LABEL.test(values.namespace)) {
     return fail(
@@ -221,6 +295,22 @@ export function parse(argv: readonly string[]): ParseResult {
     ...(values.context !== undefined ? { context: values.context } : {}),
     ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
   };
+  if (command === 'release') return parseRelease(values, rest, conn, fail);
+
+  const names = POSITIONALS[command];
+  if (rest.length < names.length) {
+    return fail(`${command} needs ${names.join(' ')}; missing ${names.slice(rest.length).join(' ')}`);
+  }
+  if (rest.length > names.length) {
+    return fail(`${command} takes ${names.join(' ')}; unexpected "${rest.slice(names.length).join(' ')}"`);
+  }
+  const t = parseTarget(rest[0] ?? '', COMMAND_KINDS[command]);
+  if (!t.ok) return fail(t.message);
+  for (const [o, only] of Object.entries(KIND_OPTIONS) as [Option, { kind: TargetKind; instead: string }][]) {
+    if (values[o] !== undefined && only.kind !== t.target.kind) {
+      return fail(`${flagName(o)} does not apply to a ${t.target.kind}: ${only.instead}`);
+    }
+  }
   const base = { conn, target: t.target };
   const dryRun = values['dry-run'] ?? false;
 
@@ -272,9 +362,24 @@ export function parse(argv: readonly string[]): ParseResult {
         }
         batch = Number(values.batch);
       }
+      let step: number | undefined;
+      if (values.step !== undefined) {
+        const [raw = '', ...more] = values.step;
+        if (more.length > 0) return fail('--step is given more than once: name the last step to approve');
+        if (!/^[1-9]\d{0,2}$/.test(raw)) {
+          return fail(`--step "${raw}" is not a step number; steps count from 1 (as status.currentStep)`);
+        }
+        step = Number(raw);
+      }
       return {
         ok: true,
-        invocation: { command, ...base, ...(batch !== undefined ? { batch } : {}), dryRun },
+        invocation: {
+          command,
+          ...base,
+          ...(batch !== undefined ? { batch } : {}),
+          ...(step !== undefined ? { step } : {}),
+          dryRun,
+        },
       };
     }
     case 'rollback': {

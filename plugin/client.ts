@@ -3,6 +3,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { HotDeployment } from '../controller/api/types.ts';
 import { LABELS } from '../controller/constants.ts';
+import type { HotRelease, MemberCluster } from '../hub/api/types.ts';
+import { API_VERSION, HOT_RELEASE, MEMBER_CLUSTER } from '../hub/constants.ts';
 import { KubeClient, loadKubeConfig } from '../controller/kube/client.ts';
 import type { KubeResult } from '../controller/kube/types.ts';
 import { hdPath, podPath } from '../controller/writer.ts';
@@ -84,5 +86,48 @@ export const podSelector = (name: string): string => `${LABELS.hotDeployment}=${
 
 export async function listPods(c: Cluster, name: string): Promise<KubeResult<V1Pod[]>> {
   const r = await c.client.list<V1Pod>(podPath(c.namespace), { labelSelector: podSelector(name) });
+  return r.ok ? { ok: true, status: r.status, body: r.body.items } : r;
+}
+
+/** The path of the HotReleases of a namespace, or of one. */
+export const hrPath = (ns: string, name?: string): string =>
+  `/apis/${API_VERSION}/namespaces/${ns}/${HOT_RELEASE.plural}${name !== undefined ? `/${name}` : ''}`;
+
+/** The path of the MemberClusters (cluster-scoped), or of one. */
+export const mcPath = (name?: string): string =>
+  `/apis/${API_VERSION}/${MEMBER_CLUSTER.plural}${name !== undefined ? `/${name}` : ''}`;
+
+export function getHr(c: Cluster, name: string): Promise<KubeResult<HotRelease>> {
+  return c.client.get<HotRelease>(hrPath(c.namespace, name));
+}
+
+export function patchHr(
+  c: Cluster,
+  name: string,
+  patch: Patch,
+  dryRun: boolean,
+): Promise<KubeResult<HotRelease>> {
+  const body = patch.type === 'json' ? patch.ops : patch.body;
+  return c.client.patch<HotRelease>(hrPath(c.namespace, name), body, patch.type, { dryRun });
+}
+
+/**
+ * Creates a HotRelease in its metadata.namespace. fieldValidation=Strict: a field the CRD
+ * does not know (a typo in a file, `autoRolback`) is an error, not silently dropped.
+ */
+export function createHr(c: Cluster, hr: HotRelease, dryRun: boolean): Promise<KubeResult<HotRelease>> {
+  const path = `${hrPath(hr.metadata.namespace ?? c.namespace)}?fieldValidation=Strict`;
+  return c.client.create<HotRelease>(path, hr, { dryRun });
+}
+
+export function getMemberCluster(c: Cluster, name: string): Promise<KubeResult<MemberCluster>> {
+  return c.client.get<MemberCluster>(mcPath(name));
+}
+
+export async function listMemberClusters(
+  c: Cluster,
+  labelSelector: string,
+): Promise<KubeResult<MemberCluster[]>> {
+  const r = await c.client.list<MemberCluster>(mcPath(), { labelSelector });
   return r.ok ? { ok: true, status: r.status, body: r.body.items } : r;
 }

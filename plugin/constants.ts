@@ -8,18 +8,24 @@ import { GROUP } from '../controller/constants.ts';
  */
 export const EXIT = {
   ok: 0,
-  /** The command cannot act on the object as it is now (approve while not awaiting approval, ...), or a watch ended Degraded. */
+  /**
+   * The command cannot act on the object as it is now (approve while not awaiting approval,
+   * ...), the HotRelease to create exists already, or a watch ended Degraded (a
+   * HotDeployment) or Failed, RolledBack or Aborted (a HotRelease).
+   */
   state: 1,
-  /** A bad command line: unknown command or flag, a missing or malformed argument. */
+  /**
+   * A bad command line: unknown command or flag, a missing or malformed argument; also a
+   * HotRelease (from flags or -f) the API server rejects as invalid (422, or 400 for a
+   * field it does not know): what to fix is in the input, as with a bad flag.
+   */
   usage: 2,
   /** The named object, container or resource type does not exist. */
   notFound: 3,
   /** The API server could not be reached, refused the credentials or failed the request. */
   api: 4,
-  /** `--timeout` passed before the watched rollout completed. */
+  /** `--timeout` passed before the watched rollout or release completed. */
   timeout: 5,
-  /** The command exists but not yet for this kind (HotRelease arrives with the hub controller). */
-  notAvailable: 6,
   /** Ctrl-C (SIGINT) ended the command: the shell's 128 + 2. */
   interrupted: 130,
 } as const;
@@ -31,16 +37,15 @@ export const EXIT_TABLE: [ExitCode, string][] = [
   [EXIT.ok, 'done (also: nothing to change, e.g. pause when already paused)'],
   [
     EXIT.state,
-    'not possible in the current state (approve while not awaiting approval, ...); -w --until-complete ended Degraded',
+    'not possible in the current state (approve while not awaiting approval, ...); the release exists already; --until-complete ended Degraded, Failed, RolledBack or Aborted',
   ],
   [
     EXIT.usage,
-    'usage error: unknown command or flag, missing or malformed argument, bad --kubeconfig or --context',
+    'usage error: unknown command or flag, missing or malformed argument, bad --kubeconfig or --context; a HotRelease the API server rejects as invalid',
   ],
   [EXIT.notFound, 'not found: the object, the container, or the resource type (CRD not installed)'],
   [EXIT.api, 'API error: server unreachable, credentials refused, request failed'],
-  [EXIT.timeout, '--timeout passed before the rollout completed'],
-  [EXIT.notAvailable, 'not available yet for this kind (HotRelease arrives with the hub controller)'],
+  [EXIT.timeout, '--timeout passed before the rollout or release completed'],
   [EXIT.interrupted, 'interrupted by Ctrl-C'],
 ];
 

@@ -4,14 +4,12 @@
 import type { HotDeployment } from '../controller/api/types.ts';
 import { ANNOTATIONS, CONDITIONS } from '../controller/constants.ts';
 import { sameImage, versionOf } from '../controller/images.ts';
+import { annotationOps, imageOps, pointer, type JsonPatchOp } from '../controller/jsonPatch.ts';
 import { EXIT, IMAGE_CHANGE_ANNOTATION } from './constants.ts';
 import { conditionOf, describeState, hotContainerOf, observed } from './summary.ts';
 
-export interface JsonPatchOp {
-  op: 'test' | 'replace' | 'add' | 'remove';
-  path: string;
-  value?: unknown;
-}
+export type { JsonPatchOp };
+export { pointer };
 
 /**
  * A write to the HotDeployment. json: an RFC 6902 patch whose `test` ops guard what the
@@ -37,28 +35,9 @@ export interface ImageChange {
   by: 'upgrade' | 'rollback';
 }
 
-/** RFC 6901: `~` and `/` escaped in one segment of a JSON pointer. */
-export const pointer = (segment: string): string => segment.replaceAll('~', '~0').replaceAll('/', '~1');
-
 const who = (hd: HotDeployment): string => `hotdeployment/${hd.metadata.name ?? ''}`;
 const ref = (hd: HotDeployment): string =>
   `hd/${hd.metadata.name ?? ''} -n ${hd.metadata.namespace ?? 'default'}`;
-
-/** Ops that set annotations, creating the map when absent (guarded: a map added meanwhile fails the test). */
-function annotationOps(hd: HotDeployment, set: Record<string, string>): JsonPatchOp[] {
-  if (!hd.metadata.annotations) {
-    // `test` of an absent path against null passes (the API server's json-patch).
-    return [
-      { op: 'test', path: '/metadata/annotations', value: null },
-      { op: 'add', path: '/metadata/annotations', value: set },
-    ];
-  }
-  return Object.entries(set).map(([k, v]) => ({
-    op: 'add',
-    path: `/metadata/annotations/${pointer(k)}`,
-    value: v,
-  }));
-}
 
 /**
  * Ops that drop the controller's rollback record, guarded by a test of it. The record
@@ -77,13 +56,6 @@ function clearRollbackOps(hd: HotDeployment): JsonPatchOp[] {
 }
 
 /** Ops that swap the image of container `index` from `from` to `to`, guarded by a test of `from`. */
-function imageOps(index: number, from: string, to: string): JsonPatchOp[] {
-  const path = `/spec/template/spec/containers/${index}/image`;
-  return [
-    { op: 'test', path, value: from },
-    { op: 'replace', path, value: to },
-  ];
-}
 
 function pausedNote(hd: HotDeployment): string[] {
   return hd.spec.updateStrategy?.paused

@@ -47,6 +47,18 @@ describe('apiFailure', () => {
     ],
     ['endless conflicts', err(409, 'Conflict'), 1, 'kept changing while it was being written'],
     [
+      'an object that exists already',
+      err(409, 'AlreadyExists', 'hotreleases "web" already exists'),
+      1,
+      'hotdeployment/web already exists in namespace shop: choose another name',
+    ],
+    [
+      'a namespace that does not exist',
+      err(404, 'NotFound', 'namespaces "shop" not found', { name: 'shop', kind: 'namespaces' }),
+      3,
+      'namespace shop not found',
+    ],
+    [
       'a server error',
       err(500, 'InternalError', 'etcd'),
       4,
@@ -56,5 +68,23 @@ describe('apiFailure', () => {
     const f = apiFailure(e, ctx);
     expect(f.code).toBe(code);
     expect(f.message).toContain(words);
+  });
+});
+
+describe('apiFailure for a HotRelease', () => {
+  it('names the missing resource type, and how to see an existing release', () => {
+    const hr = {
+      ...ctx,
+      what: 'hotrelease/r1',
+      name: 'r1',
+      plural: 'hotreleases',
+      show: 'kubectl hotupgrade status hr/r1 -n shop',
+    };
+    expect(
+      apiFailure(err(404, 'NotFound', 'the server could not find the requested resource'), hr).message,
+    ).toContain('does not serve hotreleases.hotupgrade.io: install the CRDs');
+    expect(apiFailure(err(409, 'AlreadyExists'), hr).message).toBe(
+      'hotrelease/r1 already exists in namespace shop: choose another name, or see it with: kubectl hotupgrade status hr/r1 -n shop',
+    );
   });
 });

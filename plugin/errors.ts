@@ -19,6 +19,10 @@ export interface FailureContext {
   server: string;
   /** The kubeconfig context in use. */
   context: string;
+  /** The resource, e.g. hotreleases (default: hotdeployments). */
+  plural?: string;
+  /** The command that shows the object, for the hint of AlreadyExists. */
+  show?: string;
 }
 
 export function apiFailure(err: KubeError, ctx: FailureContext): Failure {
@@ -26,9 +30,18 @@ export function apiFailure(err: KubeError, ctx: FailureContext): Failure {
     if (err.details?.name === ctx.name) {
       return { code: EXIT.notFound, message: `${ctx.what} not found in namespace ${ctx.namespace}` };
     }
+    if (err.details?.kind === 'namespaces') {
+      return { code: EXIT.notFound, message: `namespace ${err.details.name ?? ctx.namespace} not found` };
+    }
     return {
       code: EXIT.notFound,
-      message: `the API server at ${ctx.server} does not serve ${PLURAL}.${GROUP}: install the CRDs (helm install hotupgrade charts/hotupgrade, or kubectl apply -f charts/hotupgrade/crds/)`,
+      message: `the API server at ${ctx.server} does not serve ${ctx.plural ?? PLURAL}.${GROUP}: install the CRDs (helm install hotupgrade charts/hotupgrade, or kubectl apply -f charts/hotupgrade/crds/)`,
+    };
+  }
+  if (err.reason === 'AlreadyExists') {
+    return {
+      code: EXIT.state,
+      message: `${ctx.what} already exists in namespace ${ctx.namespace}: choose another name${ctx.show ? `, or see it with: ${ctx.show}` : ''}`,
     };
   }
   if (err.status === 0) {

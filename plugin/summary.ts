@@ -1,5 +1,6 @@
 // What `status` shows of a HotDeployment and its pods, as data (`-o json` prints it as is;
 // render.ts turns it into lines), and the words for what a rollout is doing. Pure.
+import { hotContainerOf } from '../controller/jsonPatch.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { BatchStatus, Condition, HotDeployment } from '../controller/api/types.ts';
 import { CONDITIONS, REASONS } from '../controller/constants.ts';
@@ -73,14 +74,7 @@ export interface StatusSummary {
 }
 
 /** The hot container of the spec: its index in the template and its image. */
-export function hotContainerOf(
-  hd: HotDeployment,
-): { index: number; name: string; image: string } | undefined {
-  const containers = hd.spec.template.spec?.containers ?? [];
-  const index = containers.findIndex((c) => c.name === hd.spec.hotContainer);
-  const c = containers[index];
-  return c ? { index, name: c.name, image: c.image ?? '' } : undefined;
-}
+export { hotContainerOf };
 
 export function conditionOf(hd: HotDeployment, type: string): Condition | undefined {
   return hd.status?.conditions?.find((c) => c.type === type);

@@ -2,7 +2,7 @@
 // against a real API server with the controller and the node simulator (fake mode). One
 // HotDeployment goes through a rollout with a manual pause (upgrade, status, approve), a
 // pause and resume, an abort, and rollbacks; each step checks the output, the exit code
-// and what changed on the object.
+// and what changed on the object. HotReleases: release.test.ts.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,7 +83,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(skip)('kubectl hotupgrade', () => {
-  it('refuses bad usage with exit 2, unknown names with 3, HotReleases with 6', async () => {
+  it('refuses bad usage with exit 2, unknown names with 3 (also HotReleases without the hub CRDs)', async () => {
     const bare = await plugin(['status', NAME]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('error: "web" names no kind: did you mean hd/web?');
@@ -97,9 +97,10 @@ describe.skipIf(skip)('kubectl hotupgrade', () => {
     expect((await plugin(['pause', 'hd/nope'])).code).toBe(3);
     expect((await plugin(['status', `hd/${NAME}`], { namespace: false })).code).toBe(3); // in "default"
 
+    // This API server has no hub CRDs: the message says which to install.
     const hr = await plugin(['status', 'hr/r1']);
-    expect(hr.code).toBe(6);
-    expect(hr.stderr).toContain('not available yet: HotRelease arrives with the hub controller');
+    expect(hr.code).toBe(3);
+    expect(hr.stderr).toContain('does not serve hotreleases.hotupgrade.io: install the CRDs');
 
     const help = await plugin(['approve', '--help']);
     expect(help.code).toBe(0);
