@@ -144,6 +144,13 @@ async function waitMembers(what: string, members: Member[], image: string): Prom
   const t0 = Date.now();
   let lastLog = 0;
   while (Date.now() - t0 < TIMEOUT_MS) {
+    for (const m of members) {
+      const c = m.env.controllers[0]?.child;
+      if (c && (c.exitCode !== null || c.signalCode !== null))
+        throw new Error(
+          `${m.name}: the controller exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; log ${m.env.controllers[0]?.log}`,
+        );
+    }
     const hds = await Promise.all(members.map((m) => getHd(m.env.client)));
     if (hds.every((hd, i) => done(image, members[i]?.replicas ?? 0)(hd))) return Date.now() - t0;
     if (Date.now() - lastLog > 10_000) {
@@ -191,7 +198,9 @@ async function main(): Promise<void> {
       await m.env.namespace(NS);
       await m.env.startController({
         identity: `controller-${m.name}`,
-        args: ['--qps', String(QPS), '--write-concurrency', '64'],
+        // One replica per member: no election (a starved Lease renewal would stop it, and
+        // nobody restarts a process here the way a kubelet restarts a container).
+        args: ['--qps', String(QPS), '--write-concurrency', '64', '--leader-elect', 'false'],
       });
       const r = await m.env.client.create(hdPath(NS), hotDeployment(m.replicas));
       if (!r.ok) throw new Error(`${m.name}: create HotDeployment: ${r.message}`);
@@ -232,6 +241,8 @@ async function main(): Promise<void> {
         'default',
         '--poll-seconds',
         String(POLL_S),
+        '--leader-elect',
+        'false',
       ],
       { stdio: ['ignore', hubOut, hubOut], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
