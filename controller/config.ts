@@ -1,7 +1,9 @@
 // The controller's configuration: flags, each with an environment variable of the same
 // meaning (the chart sets env). A bad value stops the start with a message naming the
 // flag and the fix (ConfigError); nothing else here throws.
-import { parseArgs } from 'node:util';
+import { ConfigError, flagLines, readFlags } from './flags.ts';
+
+export { ConfigError };
 
 export interface ControllerConfig {
   kubeconfig: string | undefined;
@@ -27,10 +29,6 @@ export interface ControllerConfig {
   logLevel: string;
   /** How a slot proves its handover: `sidecar` (no slot probes; the controller asks the sidecar) or `probe`. */
   completionSignal: 'sidecar' | 'probe';
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
 }
 
 const FLAGS = {
@@ -68,19 +66,7 @@ const FLAGS = {
 type Flag = keyof typeof FLAGS;
 
 export function usage(): string {
-  const lines = Object.entries(FLAGS).map(([f, d]) => `  --${f.padEnd(20)} ${d.help} [env ${d.env}]`);
-  return `hotupgrade-controller: reconciles HotDeployments into hot-upgradable pods\n\nFlags:\n${lines.join('\n')}\n`;
-}
-
-function integer(name: Flag, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new ConfigError(
-      `--${name} (env ${FLAGS[name].env}) = ${JSON.stringify(raw)}: use an integer from ${min} to ${max}, or leave it unset for ${fallback}`,
-    );
-  }
-  return n;
+  return `hotupgrade-controller: reconciles HotDeployments into hot-upgradable pods\n\nFlags:\n${flagLines(FLAGS, 20)}\n`;
 }
 
 export function readConfig(
@@ -88,33 +74,14 @@ export function readConfig(
   env: Record<string, string | undefined>,
   hostname: string,
 ): ControllerConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
-  }
-  const get = (f: Flag): string | undefined => {
-    const v = values[f];
-    return typeof v === 'string' ? v : env[FLAGS[f].env] || undefined;
-  };
+  const flags = readFlags(FLAGS, argv, env, usage);
+  const { get, integer } = flags;
   const required = (f: Flag): string => {
     const v = get(f);
     if (!v) throw new ConfigError(`--${f} (env ${FLAGS[f].env}) is required: ${FLAGS[f].help}`);
     return v;
   };
-  const le = get('leader-elect') ?? 'true';
-  if (le !== 'true' && le !== 'false') {
-    throw new ConfigError(
-      `--leader-elect (env HOTUPGRADE_LEADER_ELECT) = ${JSON.stringify(le)}: use true or false`,
-    );
-  }
-  const qps = integer('qps', get('qps'), 200, 1, 100_000);
+  const qps = integer('qps', 200, 1, 100_000);
   const signal = get('completion-signal') ?? 'sidecar';
   if (signal !== 'sidecar' && signal !== 'probe') {
     throw new ConfigError(
@@ -126,17 +93,17 @@ export function readConfig(
     namespace: get('namespace'),
     placeholderImage: required('placeholder-image'),
     sidecarImage: required('sidecar-image'),
-    port: integer('port', get('port'), 8080, 0, 65535),
+    port: integer('port', 8080, 0, 65535),
     host: get('host') ?? '0.0.0.0',
-    leaderElection: le === 'true',
+    leaderElection: flags.boolean('leader-elect', true),
     leaseNamespace: get('lease-namespace') ?? 'hotupgrade-system',
     leaseName: get('lease-name') ?? 'hotupgrade-controller',
     identity: get('identity') ?? `${hostname}-${process.pid}`,
-    workers: integer('workers', get('workers'), 4, 1, 64),
-    writeConcurrency: integer('write-concurrency', get('write-concurrency'), 32, 1, 512),
+    workers: integer('workers', 4, 1, 64),
+    writeConcurrency: integer('write-concurrency', 32, 1, 512),
     qps,
-    burst: integer('burst', get('burst'), qps * 2, 1, 200_000),
-    resyncSeconds: integer('resync-seconds', get('resync-seconds'), 300, 0, 86_400),
+    burst: integer('burst', qps * 2, 1, 200_000),
+    resyncSeconds: integer('resync-seconds', 300, 0, 86_400),
     logLevel: get('log-level') ?? 'info',
     completionSignal: signal,
   };

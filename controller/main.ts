@@ -3,7 +3,6 @@
 // reconciler and the HTTP endpoints. On SIGTERM it stops reconciling, releases the lease
 // (a standby takes over within ~2 s) and exits. A replica that loses the lease exits
 // too: like client-go's, it starts over with fresh caches rather than campaign again.
-import { OPERATOR_VERSION } from './version.ts';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -11,11 +10,10 @@ import { buildApp } from './app.ts';
 import { ConfigError, readConfig, usage, type ControllerConfig } from './config.ts';
 import { FIELD_MANAGER } from './constants.ts';
 import { KubeClient, loadKubeConfig } from './kube/client.ts';
-import { LeaderElector } from './kube/leader.ts';
+import type { LeaderElector } from './kube/leader.ts';
+import { runLifecycle } from './kube/lifecycle.ts';
 import { HotDeploymentReconciler } from './reconciler.ts';
-
-/** Hard bound on shutdown, in ms (the pod's grace period is 30 s). */
-const SHUTDOWN_TIMEOUT_MS = 10_000;
+import { OPERATOR_VERSION } from './version.ts';
 
 function loadConfig(): ControllerConfig {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -74,48 +72,24 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   reconciler.start();
 
-  const shutdownSignal = new AbortController();
-  let exitCode = 0;
-  const shutdown = (why: string, code: number): void => {
-    if (shutdownSignal.signal.aborted) return;
-    exitCode = code;
-    log.info({ why }, 'shutting down');
-    setTimeout(() => {
-      log.warn({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
-      process.exit(code || 1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    shutdownSignal.abort();
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM', 0));
-  process.once('SIGINT', () => shutdown('SIGINT', 0));
-
   const lead = async (signal: AbortSignal): Promise<void> => {
     if (!(await reconciler.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
     log.info({ identity: config.identity }, 'leading: reconciling');
     await reconciler.run(signal);
   };
-  if (config.leaderElection) {
-    elector = new LeaderElector({
-      client,
-      namespace: config.leaseNamespace,
-      name: config.leaseName,
-      identity: config.identity,
-      logger: log,
-      registry,
-      onStartedLeading: lead,
-      onStoppedLeading: () => {
-        if (!shutdownSignal.signal.aborted) shutdown('lost the leader lease', 1);
-      },
-    });
-    await elector.run(shutdownSignal.signal);
-  } else {
-    await lead(shutdownSignal.signal);
-  }
-  await reconciler.stop();
-  await app.close();
-  await client.close();
-  log.info('stopped');
-  process.exit(exitCode);
+  await runLifecycle({
+    log,
+    client,
+    registry,
+    app,
+    leaderElection: config.leaderElection,
+    leaseNamespace: config.leaseNamespace,
+    leaseName: config.leaseName,
+    identity: config.identity,
+    lead,
+    stop: () => reconciler.stop(),
+    onElector: (e) => (elector = e),
+  });
 }
 
 main().catch((err: unknown) => {

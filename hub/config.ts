@@ -1,8 +1,7 @@
 // The hub's configuration: flags, each with an environment variable of the same meaning
 // (the chart sets env). A bad value stops the start with a message naming the flag and
 // the fix (ConfigError).
-import { parseArgs } from 'node:util';
-import { ConfigError } from '../controller/config.ts';
+import { ConfigError, flagLines, readFlags } from '../controller/flags.ts';
 
 export { ConfigError };
 
@@ -61,22 +60,8 @@ const FLAGS = {
   'log-level': { env: 'LOG_LEVEL', help: 'pino level (default info)' },
 } as const;
 
-type Flag = keyof typeof FLAGS;
-
 export function usage(): string {
-  const lines = Object.entries(FLAGS).map(([f, d]) => `  --${f.padEnd(24)} ${d.help} [env ${d.env}]`);
-  return `hotupgrade-hub: rolls HotReleases out over member clusters\n\nFlags:\n${lines.join('\n')}\n`;
-}
-
-function integer(name: Flag, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new ConfigError(
-      `--${name} (env ${FLAGS[name].env}) = ${JSON.stringify(raw)}: use an integer from ${min} to ${max}, or leave it unset for ${fallback}`,
-    );
-  }
-  return n;
+  return `hotupgrade-hub: rolls HotReleases out over member clusters\n\nFlags:\n${flagLines(FLAGS, 24)}\n`;
 }
 
 export function readHubConfig(
@@ -84,43 +69,24 @@ export function readHubConfig(
   env: Record<string, string | undefined>,
   hostname: string,
 ): HubConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
-  }
-  const get = (f: Flag): string | undefined => {
-    const v = values[f];
-    return typeof v === 'string' ? v : env[FLAGS[f].env] || undefined;
-  };
-  const le = get('leader-elect') ?? 'true';
-  if (le !== 'true' && le !== 'false') {
-    throw new ConfigError(
-      `--leader-elect (env HOTUPGRADE_LEADER_ELECT) = ${JSON.stringify(le)}: use true or false`,
-    );
-  }
-  const qps = integer('qps', get('qps'), 50, 1, 10_000);
+  const flags = readFlags(FLAGS, argv, env, usage);
+  const { get, integer } = flags;
+  const qps = integer('qps', 50, 1, 10_000);
   return {
     kubeconfig: get('kubeconfig'),
-    port: integer('port', get('port'), 8081, 0, 65535),
+    port: integer('port', 8081, 0, 65535),
     host: get('host') ?? '0.0.0.0',
-    leaderElection: le === 'true',
+    leaderElection: flags.boolean('leader-elect', true),
     leaseNamespace: get('lease-namespace') ?? 'hotupgrade-system',
     leaseName: get('lease-name') ?? 'hotupgrade-hub',
     identity: get('identity') ?? `${hostname}-${process.pid}`,
-    probeSeconds: integer('probe-seconds', get('probe-seconds'), 30, 1, 3600),
-    pollSeconds: integer('poll-seconds', get('poll-seconds'), 2, 1, 300),
-    memberTimeoutSeconds: integer('member-timeout-seconds', get('member-timeout-seconds'), 10, 1, 300),
-    workers: integer('workers', get('workers'), 4, 1, 64),
+    probeSeconds: integer('probe-seconds', 30, 1, 3600),
+    pollSeconds: integer('poll-seconds', 2, 1, 300),
+    memberTimeoutSeconds: integer('member-timeout-seconds', 10, 1, 300),
+    workers: integer('workers', 4, 1, 64),
     qps,
-    burst: integer('burst', get('burst'), qps * 2, 1, 100_000),
-    resyncSeconds: integer('resync-seconds', get('resync-seconds'), 300, 0, 86_400),
+    burst: integer('burst', qps * 2, 1, 100_000),
+    resyncSeconds: integer('resync-seconds', 300, 0, 86_400),
     logLevel: get('log-level') ?? 'info',
   };
 }

@@ -7,12 +7,11 @@ import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApp } from '../controller/app.ts';
 import { KubeClient, loadKubeConfig } from '../controller/kube/client.ts';
-import { LeaderElector } from '../controller/kube/leader.ts';
+import type { LeaderElector } from '../controller/kube/leader.ts';
+import { runLifecycle } from '../controller/kube/lifecycle.ts';
 import { OPERATOR_VERSION } from '../controller/version.ts';
 import { ConfigError, readHubConfig, usage, type HubConfig } from './config.ts';
 import { HUB_COMPONENT, HubReconciler } from './reconciler.ts';
-
-const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function loadConfig(): HubConfig {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -68,48 +67,24 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   hub.start();
 
-  const shutdownSignal = new AbortController();
-  let exitCode = 0;
-  const shutdown = (why: string, code: number): void => {
-    if (shutdownSignal.signal.aborted) return;
-    exitCode = code;
-    log.info({ why }, 'shutting down');
-    setTimeout(() => {
-      log.warn({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
-      process.exit(code || 1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    shutdownSignal.abort();
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM', 0));
-  process.once('SIGINT', () => shutdown('SIGINT', 0));
-
   const lead = async (signal: AbortSignal): Promise<void> => {
     if (!(await hub.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
     log.info({ identity: config.identity }, 'leading: reconciling HotReleases');
     await hub.run(signal);
   };
-  if (config.leaderElection) {
-    elector = new LeaderElector({
-      client,
-      namespace: config.leaseNamespace,
-      name: config.leaseName,
-      identity: config.identity,
-      logger: log,
-      registry,
-      onStartedLeading: lead,
-      onStoppedLeading: () => {
-        if (!shutdownSignal.signal.aborted) shutdown('lost the leader lease', 1);
-      },
-    });
-    await elector.run(shutdownSignal.signal);
-  } else {
-    await lead(shutdownSignal.signal);
-  }
-  await hub.stop();
-  await app.close();
-  await client.close();
-  log.info('stopped');
-  process.exit(exitCode);
+  await runLifecycle({
+    log,
+    client,
+    registry,
+    app,
+    leaderElection: config.leaderElection,
+    leaseNamespace: config.leaseNamespace,
+    leaseName: config.leaseName,
+    identity: config.identity,
+    lead,
+    stop: () => hub.stop(),
+    onElector: (e) => (elector = e),
+  });
 }
 
 main().catch((err: unknown) => {
