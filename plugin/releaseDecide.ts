@@ -148,7 +148,8 @@ export function decideReleaseRollback(hr: HotRelease): Decision {
   return {
     kind: 'patch',
     patch: { type: 'json', ops: guardedFlag(hr, 'rollback') },
-    message: `${who(hr)} rolling back: every cluster it touched goes back to its previous image, at once (phase RolledBack when done); spec.rollback: false -> true; follow it with: kubectl hotupgrade status ${releaseRef(hr)} -w`,
-    notes: pausedNote(hr),
+    // A rollback runs even while spec.paused is true: no pause note.
+    message: `${who(hr)} rolling back: every cluster it touched goes back to its previous image, one cluster at a time, last upgraded first (phase RolledBack when done); spec.rollback: false -> true; follow it with: kubectl hotupgrade status ${releaseRef(hr)} -w`,
+    notes: [],
   };
 }
