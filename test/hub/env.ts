@@ -89,7 +89,10 @@ export interface HubEnv {
   members: Record<string, Member>;
   /** The hub processes started so far, the running one last. */
   hubs: HubProc[];
+  /** Starts hub/main.ts on `--port` hubPort (the env's, fixed, so a Prometheus can scrape every hub it starts). */
   startHub(args?: string[]): Promise<HubProc>;
+  /** The port every hub process of this env listens on. */
+  hubPort: number;
   /** Stops the running hub process with `signal` (default SIGKILL). */
   killHub(signal?: NodeJS.Signals): Promise<void>;
   /** The last lines of every hub log, each under its file name. */
@@ -236,18 +239,20 @@ export async function startHubEnv(o: HubEnvOptions): Promise<HubEnv> {
 
   const client = await KubeClient.fromKubeConfig(loadKubeConfig(hubCp.kubeconfig), { qps: 0 });
   const hubs: HubProc[] = [];
+  const hubPort = await freePort();
 
   const env: HubEnv = {
     dir,
     hub: { controlPlane: hubCp, kubeconfig: hubCp.kubeconfig, client },
     members,
     hubs,
+    hubPort,
     async startHub(args = []) {
       const running = hubs.at(-1);
       if (running && running.child.exitCode === null && running.child.signalCode === null) {
         throw new Error('a hub process runs already: killHub() first');
       }
-      const port = await freePort();
+      const port = env.hubPort;
       const log = join(dir, `hub-${hubs.length}.log`);
       const out = createWriteStream(log);
       const child = spawn(

@@ -15,16 +15,25 @@ export const EXPORTER_JOB = 'hub-test-exporter';
  * Prometheus scraping `exporter` every second. Its pod discovery (which test/e2e needs)
  * looks at a namespace nothing runs in, on the hub's API server.
  */
+/** The scrape job of the hub processes. */
+export const HUB_JOB = 'hotupgrade-hub';
+
 export async function startGatePrometheus(o: {
   kubeconfig: string;
   exporter: Exporter;
+  /** The hub's /metrics port on 127.0.0.1, scraped too (the chart's alert rules are loaded). */
+  hubPort: number;
 }): Promise<Prometheus> {
   const prom = await startPrometheus({
     kubeconfig: o.kubeconfig,
     namespaces: ['hub-test-no-pods'],
     scrapeIntervalMs: 1000,
     // honor_labels: the exporter's `cluster` label is what the gates select on.
-    extraScrape: [{ job: EXPORTER_JOB, targets: [o.exporter.target], honorLabels: true }],
+    // The hub's series name releases by `namespace` and `hotrelease`: honour them too.
+    extraScrape: [
+      { job: EXPORTER_JOB, targets: [o.exporter.target], honorLabels: true },
+      { job: HUB_JOB, targets: [`127.0.0.1:${o.hubPort}`], honorLabels: true },
+    ],
   });
   try {
     await prom.waitForTargets({ job: EXPORTER_JOB, timeoutMs: 30_000 });

@@ -26,6 +26,8 @@ import {
 } from './env.ts';
 import { startExporter, type Exporter } from './exporter.ts';
 import { startGatePrometheus, waitForValue, type Prometheus } from './prometheus.ts';
+import { ALERTS } from '../../monitoring/alerts.ts';
+import { alertQueries } from '../../monitoring/queries.ts';
 import { conditionOf, recordTimeline, type Timeline } from './timeline.ts';
 
 const external = externalKubeconfig();
@@ -162,7 +164,7 @@ beforeAll(async () => {
   if (skip) return;
   const t0 = Date.now();
   [env, exporter] = await Promise.all([startHubEnv({ members: ['a', 'b'] }), startExporter()]);
-  prom = await startGatePrometheus({ kubeconfig: env.hub.kubeconfig, exporter });
+  prom = await startGatePrometheus({ kubeconfig: env.hub.kubeconfig, exporter, hubPort: env.hubPort });
   await env.namespace(NS);
   await env.startHub();
   console.error(
@@ -721,5 +723,36 @@ describe.skipIf(skip)('pause, abort and a rollback asked for with kubectl patch'
       ) as RollbackRecord;
       expect(record).toMatchObject({ from: V2, to: V1 });
     }
+  });
+});
+
+// ---- The hub's metrics and alerts, in a real Prometheus ------------------------------------
+
+describe.skipIf(skip)("the hub's metrics and alerts", () => {
+  it('every hub alert query returns data, and HotReleaseFailed fires for the release whose gate failed', async () => {
+    const queries = alertQueries(ALERTS.filter((a) => a.component === 'hub'));
+    expect(queries.length).toBeGreaterThan(0);
+    const none = await until('every hub alert query to return data', 30_000, async () => {
+      const empty: string[] = [];
+      for (const q of queries) if ((await prom.query(q.expr)).length === 0) empty.push(`${q.id}: ${q.expr}`);
+      return empty.length === 0 ? empty : undefined;
+    });
+    expect(none).toEqual([]);
+    // The release of the failing gate above stays RolledBack: the alert fires for it.
+    const firing = await until('HotReleaseFailed to fire for shop/badgate', 30_000, async () => {
+      const r = await prom.query('ALERTS{alertname="HotReleaseFailed", alertstate="firing"}');
+      const mine = r.filter((x) => x.metric.hotrelease === 'badgate' && x.metric.namespace === NS);
+      return mine.length > 0 ? mine : undefined;
+    });
+    expect(firing[0]?.metric.severity).toBe('warning');
+    // And not for the release that succeeded.
+    const ok = await prom.query('ALERTS{alertname="HotReleaseFailed", hotrelease="canary"}');
+    expect(ok).toEqual([]);
+    // Both members answer: the unreachable alert's base is 1 for each.
+    const reachable = await prom.query('hotupgrade_member_cluster_reachable');
+    expect(Object.fromEntries(reachable.map((x) => [x.metric.cluster, Number(x.value[1])]))).toMatchObject({
+      a: 1,
+      b: 1,
+    });
   });
 });
