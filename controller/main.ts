@@ -72,11 +72,6 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   reconciler.start();
 
-  const lead = async (signal: AbortSignal): Promise<void> => {
-    if (!(await reconciler.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
-    log.info({ identity: config.identity }, 'leading: reconciling');
-    await reconciler.run(signal);
-  };
   await runLifecycle({
     log,
     client,
@@ -86,8 +81,8 @@ async function main(): Promise<void> {
     leaseNamespace: config.leaseNamespace,
     leaseName: config.leaseName,
     identity: config.identity,
-    lead,
-    stop: () => reconciler.stop(),
+    runner: reconciler,
+    what: 'reconciling',
     onElector: (e) => (elector = e),
   });
 }

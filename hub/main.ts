@@ -67,11 +67,6 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   hub.start();
 
-  const lead = async (signal: AbortSignal): Promise<void> => {
-    if (!(await hub.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
-    log.info({ identity: config.identity }, 'leading: reconciling HotReleases');
-    await hub.run(signal);
-  };
   await runLifecycle({
     log,
     client,
@@ -81,8 +76,8 @@ async function main(): Promise<void> {
     leaseNamespace: config.leaseNamespace,
     leaseName: config.leaseName,
     identity: config.identity,
-    lead,
-    stop: () => hub.stop(),
+    runner: hub,
+    what: 'reconciling HotReleases',
     onElector: (e) => (elector = e),
   });
 }

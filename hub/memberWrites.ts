@@ -82,7 +82,8 @@ export function upgradeOps(hd: HotDeployment, mark: ReleaseMark, partition: numb
 /**
  * Ops that send every pod of `hd` back to the mark's previous image at once: image and
  * partition 0, with the member controller's rollback record (it skips batches and pauses
- * for it, until the next spec change: the record names the generation this patch makes).
+ * for it, until the next spec change: the record names the generation this patch makes);
+ * [] when the spec already asks for that.
  */
 export function rollbackOps(
   hd: HotDeployment,
@@ -92,6 +93,8 @@ export function rollbackOps(
 ): JsonPatchOp[] {
   const hot = hotContainerOf(hd);
   if (!hot) return [];
+  // Already asked for: the member is on its way back.
+  if (hot.image === mark.previousImage && (hd.spec.updateStrategy?.partition ?? 0) === 0) return [];
   const generation = hd.metadata.generation ?? 0;
   const record = {
     from: hot.image,

@@ -10,6 +10,7 @@ import type { JsonPatchOp } from '../controller/jsonPatch.ts';
 import type { ClusterProgress, GateResult, GateStatus, HotRelease, HotReleaseStatus } from './api/types.ts';
 import { CONDITIONS, EVENTS, REASONS, type ReleasePhase } from './constants.ts';
 import { gateQuery, type GateQuery } from './gate.ts';
+import { isFinal, rollbackRunning } from './phases.ts';
 import {
   degraded,
   freezeOps,
@@ -67,9 +68,6 @@ export interface ReleasePlan {
   wakeAtMs?: number;
 }
 
-export const FINAL_PHASES: readonly ReleasePhase[] = ['Succeeded', 'Failed', 'RolledBack', 'Aborted'];
-export const isFinal = (p: ReleasePhase | undefined): boolean => p !== undefined && FINAL_PHASES.includes(p);
-
 const DEFAULT_DEADLINE_S = 600;
 const DEFAULT_INTERVAL_S = 60;
 
@@ -124,11 +122,8 @@ export function planRelease(input: PlanInput): ReleasePlan {
 
 function decide(w: Work): void {
   const { rel } = w;
-  const rollingBack = rel.status?.conditions?.some(
-    (c) => c.type === CONDITIONS.progressing && c.reason === REASONS.rollingBack && c.status === 'True',
-  );
   if (w.phase === 'RolledBack') return keepFinal(w);
-  if (rel.spec.rollback || rollingBack)
+  if (rel.spec.rollback || rollbackRunning(rel.status))
     return rollback(w, rel.spec.rollback ? 'spec.rollback is true' : undefined);
   if (isFinal(w.phase)) return keepFinal(w);
   if (rel.spec.abort) return abort(w);
@@ -309,9 +304,7 @@ function rollback(w: Work, requested: string | undefined, cause?: string): void 
     const hd = m.hd;
     if (!reached(hd, mark.previousImage, hd.spec.replicas ?? 1)) {
       const ops = rollbackOps(hd, mark, `rolled back by hotrelease ${releaseRef(w)}: ${why}`, w.now);
-      const hot = hd.spec.template.spec?.containers.find((c) => c.name === hd.spec.hotContainer);
-      if (hot?.image !== mark.previousImage || (hd.spec.updateStrategy?.partition ?? 0) !== 0)
-        w.writes.push(write(w, name, hd, ops, `rollback to ${mark.previousImage}`));
+      if (ops.length > 0) w.writes.push(write(w, name, hd, ops, `rollback to ${mark.previousImage}`));
       w.progressing = cond(
         CONDITIONS.progressing,
         'True',
@@ -427,9 +420,10 @@ function upgradeStep(w: Work, k: number): boolean {
     const replicas = hd.spec.replicas ?? 1;
     const target = clusterTarget(spec, w.clusters, m.name, k, replicas);
     if (target === 0) continue;
+    const own = releaseMarkOf(hd);
     const mark: ReleaseMark =
-      releaseMarkOf(hd)?.uid === w.rel.metadata.uid
-        ? (releaseMarkOf(hd) as ReleaseMark)
+      own && own.uid === w.rel.metadata.uid
+        ? own
         : {
             release: releaseRef(w),
             uid: w.rel.metadata.uid ?? '',

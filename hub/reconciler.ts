@@ -22,7 +22,8 @@ import { judge, query } from './gate.ts';
 import { Members } from './members.ts';
 import { createHubMetrics, type HubMetrics } from './metrics.ts';
 import { releaseMarkOf } from './memberWrites.ts';
-import { isFinal, planRelease, type MemberView, type ReleasePlan } from './plan.ts';
+import { isFinal, settled } from './phases.ts';
+import { planRelease, type MemberView, type ReleasePlan } from './plan.ts';
 import { selectMembers } from './select.ts';
 
 export const HUB_COMPONENT = 'hotupgrade-hub';
@@ -217,7 +218,7 @@ export class HubReconciler {
         { cluster: name, reachable: p.reachable, message: p.message },
         'member cluster probed',
       );
-    const r = await this.#writeStatus(`${membersPath}/${name}/status`, mc, status);
+    const r = await this.#writeStatus(this.clusters, `${membersPath}/${name}/status`, mc, status);
     if (r === 'conflict') return { result: 'requeue' };
     this.#hub.member(name, status);
     return { result: 'requeue_after', afterMs: this.#o.probeMs };
@@ -232,14 +233,9 @@ export class HubReconciler {
     const log = this.#o.log.child({ namespace: ns, hotrelease: name, reconcileID: randomUUID() });
     const nowMs = this.#now();
     // A final release changes nothing until the user asks for a rollback.
-    if (isFinal(rel.status?.phase) && rel.status?.observedGeneration === rel.metadata.generation) {
-      const rollingBack = rel.status?.conditions?.some(
-        (c) => c.type === CONDITIONS.progressing && c.reason === REASONS.rollingBack && c.status === 'True',
-      );
-      if (!rollingBack) {
-        this.#hub.release(ns, name, rel.status ?? {});
-        return { result: 'success' };
-      }
+    if (settled(rel.status) && rel.status?.observedGeneration === rel.metadata.generation) {
+      this.#hub.release(ns, name, rel.status ?? {});
+      return { result: 'success' };
     }
     const { views, problem, clients } = await this.#readMembers(rel);
     const input = { release: rel, members: views, nowMs, ...(problem ? { clustersProblem: problem } : {}) };
@@ -286,7 +282,7 @@ export class HubReconciler {
         log.warn({ cluster: w.cluster, status: r.status, message: r.message }, 'member patch failed');
       }
     }
-    const written = await this.#writeStatus(`${releasePath(ns, name)}/status`, rel, p.status);
+    const written = await this.#writeStatus(this.releases, `${releasePath(ns, name)}/status`, rel, p.status);
     if (written === 'conflict') return { result: 'requeue' };
     if (written === 'error') return { result: 'error' };
     if (p.status.phase !== rel.status?.phase) {
@@ -307,10 +303,7 @@ export class HubReconciler {
     }
     this.#hub.release(ns, name, p.status);
     if (conflicts > 0) return { result: 'requeue_after', afterMs: 200 };
-    const rollingBack = p.status.conditions?.some(
-      (c) => c.type === CONDITIONS.progressing && c.reason === REASONS.rollingBack && c.status === 'True',
-    );
-    if (isFinal(p.status.phase) && !rollingBack) return { result: 'success' };
+    if (settled(p.status)) return { result: 'success' };
     // Members are not watched: look again at the next poll, or sooner when a step asks.
     const poll = p.writes.length > 0 ? Math.min(500, this.#o.pollMs) : this.#o.pollMs;
     const wake = p.wakeAtMs !== undefined ? Math.max(100, p.wakeAtMs - this.#now()) : poll;
@@ -352,20 +345,17 @@ export class HubReconciler {
   }
 
   /** PUT the status when it changed, guarded by resourceVersion; keeps the cache current. */
-  async #writeStatus<T extends HotRelease | MemberCluster>(
+  async #writeStatus<T extends (HotRelease | MemberCluster) & KubeObject>(
+    informer: Informer<T>,
     path: string,
-    obj: T & KubeObject,
+    obj: T,
     status: NonNullable<T['status']>,
   ): Promise<'ok' | 'unchanged' | 'conflict' | 'error'> {
     if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return 'unchanged';
     if (!this.#o.isLeader()) return 'error';
-    const r = await this.#o.client.replace<T & KubeObject>(path, { ...obj, status });
+    const r = await this.#o.client.replace<T>(path, { ...obj, status });
     if (r.ok) {
-      const store =
-        obj.kind === MEMBER_CLUSTER.kind || path.startsWith(membersPath)
-          ? this.clusters.store
-          : this.releases.store;
-      (store as { set(o: KubeObject): unknown }).set(slim(r.body));
+      informer.store.set(slim(r.body));
       return 'ok';
     }
     if (r.status === 409) return 'conflict';

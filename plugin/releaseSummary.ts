@@ -10,10 +10,11 @@ import {
   type ThresholdOp,
 } from '../hub/constants.ts';
 import { versionOf } from '../controller/images.ts';
-import { describeStep, stepKind, type StepKind } from './steps.ts';
+import { FINAL_PHASES, isFinal, rollbackRunning } from '../hub/phases.ts';
 
-/** The phases a release ends in (a rollback may still follow Succeeded, Failed and Aborted). */
-export const FINAL_PHASES: readonly ReleasePhase[] = ['Succeeded', 'Failed', 'RolledBack', 'Aborted'];
+// The phases a release ends in (a rollback may still follow Succeeded, Failed and Aborted).
+export { FINAL_PHASES, isFinal };
+import { describeStep, stepKind, type StepKind } from './steps.ts';
 
 /**
  * Where a release stands, for a watch to stop on. pending: the hub has not written a status
@@ -100,9 +101,6 @@ export function releaseCondition(hr: HotRelease, type: string): Condition | unde
 
 const isTrue = (c: Condition | undefined): boolean => c?.status === 'True';
 
-export const isFinal = (phase: ReleasePhase | undefined): boolean =>
-  phase !== undefined && FINAL_PHASES.includes(phase);
-
 /** The status describes the latest spec (a status without observedGeneration is taken as current). */
 export function releaseObserved(hr: HotRelease): boolean {
   const s = hr.status;
@@ -112,9 +110,7 @@ export function releaseObserved(hr: HotRelease): boolean {
 
 /** A rollback runs: Progressing True/RollingBack, or spec.rollback set and not yet RolledBack. */
 export function rollingBack(hr: HotRelease): boolean {
-  const p = releaseCondition(hr, CONDITIONS.progressing);
-  if (isTrue(p) && p?.reason === REASONS.rollingBack) return true;
-  return hr.spec.rollback === true && hr.status?.phase !== 'RolledBack';
+  return rollbackRunning(hr.status) || (hr.spec.rollback === true && hr.status?.phase !== 'RolledBack');
 }
 
 /** The manual pause at status.currentStep waits for spec.approved. */

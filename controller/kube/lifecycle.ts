@@ -11,6 +11,15 @@ import { LeaderElector } from './leader.ts';
 /** Hard bound on shutdown, in ms (the pod's grace period is 30 s). */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** What a controller runs while it leads: both reconcilers have this shape. */
+export interface Runner {
+  waitForSync(timeoutMs: number): Promise<boolean>;
+  /** Reconciles until the signal aborts. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Releases informers and queues. */
+  stop(): Promise<void>;
+}
+
 export interface LifecycleOptions {
   log: Logger;
   client: KubeClient;
@@ -20,10 +29,10 @@ export interface LifecycleOptions {
   leaseNamespace: string;
   leaseName: string;
   identity: string;
-  /** Runs while this replica leads, until the signal aborts. */
-  lead: (signal: AbortSignal) => Promise<void>;
-  /** Releases what `lead` used (informers, queues); the client and app are closed after. */
-  stop: () => Promise<void>;
+  /** Runs while this replica leads (after its caches sync, 60 s at most), until the signal aborts. */
+  runner: Runner;
+  /** What leading means, for the log ("reconciling HotReleases"). */
+  what: string;
   /** Set once the elector exists: isLeader() and the holder for /readyz. */
   onElector?: (e: LeaderElector) => void;
 }
@@ -46,6 +55,12 @@ export async function runLifecycle(o: LifecycleOptions): Promise<never> {
   process.once('SIGTERM', () => shutdown('SIGTERM', 0));
   process.once('SIGINT', () => shutdown('SIGINT', 0));
 
+  const lead = async (signal: AbortSignal): Promise<void> => {
+    if (!(await o.runner.waitForSync(60_000))) log.warn('caches not synced after 60 s; reconciling anyway');
+    log.info({ identity: o.identity }, `leading: ${o.what}`);
+    await o.runner.run(signal);
+  };
+
   if (o.leaderElection) {
     const elector = new LeaderElector({
       client: o.client,
@@ -54,7 +69,7 @@ export async function runLifecycle(o: LifecycleOptions): Promise<never> {
       identity: o.identity,
       logger: log,
       registry: o.registry,
-      onStartedLeading: o.lead,
+      onStartedLeading: lead,
       onStoppedLeading: () => {
         if (!shutdownSignal.signal.aborted) shutdown('lost the leader lease', 1);
       },
@@ -62,9 +77,9 @@ export async function runLifecycle(o: LifecycleOptions): Promise<never> {
     o.onElector?.(elector);
     await elector.run(shutdownSignal.signal);
   } else {
-    await o.lead(shutdownSignal.signal);
+    await lead(shutdownSignal.signal);
   }
-  await o.stop();
+  await o.runner.stop();
   await o.app.close();
   await o.client.close();
   log.info('stopped');

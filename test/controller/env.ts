@@ -27,15 +27,42 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const IMAGES = PROJECT_IMAGES;
 export const demoImage = (v: string): string => `${PROJECT_IMAGES.demo}:${v}`;
 
-export interface ControllerProc {
-  identity: string;
+/** A Node process of the project (controller, hub) with its output in a log file. */
+export interface NodeProc {
   port: number;
   child: ChildProcess;
   log: string;
+  exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM), SIGKILL after 15 s; resolves with the exit code. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ControllerProc extends NodeProc {
+  identity: string;
   /** When it was spawned, ms since the epoch. */
   startedAt: number;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `node argv...` with stdout and stderr into `log`. */
+export function spawnNode(argv: string[], port: number, log: string, env: NodeJS.ProcessEnv): NodeProc {
+  const out = createWriteStream(log);
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    port,
+    child,
+    log,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 export interface Env {
@@ -137,37 +164,20 @@ export async function startEnv(name: string, sim?: Partial<NodeSimOptions>): Pro
       const identity = opts.identity ?? `controller-${env.controllers.length}`;
       const port = await freePort();
       const log = join(dir, `${identity}-${Date.now()}.log`);
-      const out = createWriteStream(log);
-      const child = spawn(
-        process.execPath,
-        controllerArgv({
-          kubeconfig: cluster.kubeconfig,
-          port,
-          identity,
-          args: [...(simMode === 'fake' ? ['--completion-signal', 'probe'] : []), ...(opts.args ?? [])],
-        }),
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, LOG_LEVEL: process.env.CONTROLLER_LOG_LEVEL ?? 'info' },
-        },
-      );
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const proc: ControllerProc = {
+        ...spawnNode(
+          controllerArgv({
+            kubeconfig: cluster.kubeconfig,
+            port,
+            identity,
+            args: [...(simMode === 'fake' ? ['--completion-signal', 'probe'] : []), ...(opts.args ?? [])],
+          }),
+          port,
+          log,
+          { ...process.env, LOG_LEVEL: process.env.CONTROLLER_LOG_LEVEL ?? 'info' },
+        ),
         identity,
-        port,
-        child,
-        log,
         startedAt: Date.now(),
-        exited,
-        async kill(signal = 'SIGTERM') {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          const code = await exited;
-          clearTimeout(timer);
-          return code;
-        },
       };
       env.controllers.push(proc);
       return proc;

@@ -6,8 +6,7 @@
 // process (hub/main.ts) is started, SIGKILLed and started again by the tests; a member can
 // be cut off (its kube-apiserver stopped) and brought back. Every wait is bounded; stop()
 // ends everything by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,16 @@ import type { HotRelease, MemberCluster } from '../../hub/api/types.ts';
 import { DEFAULT_KUBECONFIG_KEY, HOT_RELEASE, MEMBER_CLUSTER } from '../../hub/constants.ts';
 import { pauseApiServer, stopApiServer } from '../cluster/controlplane.ts';
 import { startControlPlane, type ControlPlane } from '../cluster/harness.ts';
-import { demoImage, hdPath, podPath, startEnv, until, type Env } from '../controller/env.ts';
+import {
+  demoImage,
+  hdPath,
+  podPath,
+  spawnNode,
+  startEnv,
+  until,
+  type Env,
+  type NodeProc,
+} from '../controller/env.ts';
 import { createHd, fakeCatalog, listPods, rolledOut, rolloutHd, waitHd } from '../controller/fixtures.ts';
 
 export { demoImage, until };
@@ -67,13 +75,7 @@ export interface Member {
   pods(ns: string, name: string): Promise<V1Pod[]>;
 }
 
-export interface HubProc {
-  port: number;
-  child: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type HubProc = NodeProc;
 
 export interface HubEventRecord {
   reason: string;
@@ -254,9 +256,7 @@ export async function startHubEnv(o: HubEnvOptions): Promise<HubEnv> {
       }
       const port = env.hubPort;
       const log = join(dir, `hub-${hubs.length}.log`);
-      const out = createWriteStream(log);
-      const child = spawn(
-        process.execPath,
+      const proc: HubProc = spawnNode(
         [
           join(REPO, 'hub/main.ts'),
           '--kubeconfig',
@@ -270,27 +270,11 @@ export async function startHubEnv(o: HubEnvOptions): Promise<HubEnv> {
           ...HUB_ARGS,
           ...args,
         ],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'debug' },
-        },
-      );
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const proc: HubProc = {
         port,
-        child,
         log,
-        exited,
-        async kill(signal = 'SIGTERM') {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          const code = await exited;
-          clearTimeout(timer);
-          return code;
-        },
-      };
+        { ...process.env, LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'debug' },
+      );
+      const { child } = proc;
       hubs.push(proc);
       // Up when /healthz answers; an exit first fails with the log.
       await until(`the hub process to answer /healthz (log ${log})`, 30_000, async () => {
