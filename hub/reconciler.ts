@@ -22,7 +22,7 @@ import { judge, query } from './gate.ts';
 import { Members } from './members.ts';
 import { createHubMetrics, type HubMetrics } from './metrics.ts';
 import { releaseMarkOf } from './memberWrites.ts';
-import { isFinal, settled } from './phases.ts';
+import { settled } from './phases.ts';
 import { planRelease, type MemberView, type ReleasePlan } from './plan.ts';
 import { selectMembers } from './select.ts';
 
@@ -118,7 +118,7 @@ export class HubReconciler {
     const enqueueMember = (mc: MemberCluster): void => {
       this.queue.add(`${MEMBER}${mc.metadata.name ?? ''}`);
       // Which releases use it depends on names and selectors: look at all of them.
-      for (const r of this.releases.store.list()) if (!isFinal(r.status?.phase)) enqueueRelease(r);
+      for (const r of this.releases.store.list()) if (!settled(r.status)) enqueueRelease(r);
     };
     this.clusters.addHandlers({
       onAdd: enqueueMember,
@@ -336,7 +336,7 @@ export class HubReconciler {
         const mark = t.hd ? releaseMarkOf(t.hd) : undefined;
         if (mark && mark.uid !== rel.metadata.uid) {
           const other = this.releases.store.list().find((r) => r.metadata.uid === mark.uid);
-          if (other && !isFinal(other.status?.phase)) return { ...base, hd: t.hd, busyWith: mark.release };
+          if (other && !settled(other.status)) return { ...base, hd: t.hd, busyWith: mark.release };
         }
         return { ...base, hd: t.hd };
       }),
